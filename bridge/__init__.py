@@ -1,0 +1,1 @@
+"""GCP Log Bridge: Cloud Logging entries into Elasticsearch and BigQuery."""
