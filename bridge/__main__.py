@@ -1,0 +1,42 @@
+"""Command line: `python -m bridge <command>`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import ExitStack
+
+from .convert import run_convert
+from .pipeline import Transform
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        source = stack.enter_context(open(args.input, "rb")) if args.input != "-" else sys.stdin.buffer
+        dead = stack.enter_context(open(args.dead_letter, "wb")) if args.dead_letter else sys.stderr.buffer
+        counts = run_convert(source, sys.stdout.buffer, dead, Transform(destination=args.to))
+    sys.stdout.flush()
+    print(
+        f"convert: lines={counts.lines} converted={counts.converted} dead_letter={counts.dead_lettered}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bridge", description="GCP Log Bridge")
+    commands = parser.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser("convert", help="LogEntries/push bodies/CloudEvents (JSON lines) -> destination lines")
+    convert.add_argument("--to", choices=("elasticsearch", "bigquery"), required=True)
+    convert.add_argument("--input", default="-", help="JSON lines file (default: standard input)")
+    convert.add_argument("--dead-letter", help="file for lines that cannot be converted (default: standard error)")
+    convert.set_defaults(handler=_cmd_convert)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

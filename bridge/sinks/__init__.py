@@ -1,0 +1,1 @@
+"""One package per destination: the pure document/row builder and the writer."""

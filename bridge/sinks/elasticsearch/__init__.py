@@ -1,0 +1,1 @@
+"""Elasticsearch destination: ECS documents in daily indices, bulk `create` with stable ids."""
