@@ -20,22 +20,35 @@ class Redactor(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Record and the redacted LogEntry it came from (what a dead letter stores: never the raw PII)."""
+
+    record: Record
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Transform:
     """Stable id from the entry as received, then redaction, then normalization."""
 
     destination: str
     redactor: Redactor | None = None
 
-    def record(self, decoded: DecodedEntry) -> Record:
-        stable_id = entry_id(decoded.entry)
+    def prepare(self, decoded: DecodedEntry, stable_id: str | None = None) -> Prepared:
+        """`stable_id` is given when replaying a dead letter that was stored already redacted."""
+        stable_id = stable_id or entry_id(decoded.entry)
         if self.redactor is None:
-            return normalize(decoded, stable_id=stable_id)
+            return Prepared(normalize(decoded, stable_id=stable_id), decoded.entry)
         redacted = self.redactor.apply(decoded.entry, self.destination)
-        return normalize(
+        record = normalize(
             DecodedEntry(redacted.entry, decoded.message_id, decoded.publish_time_ns),
             stable_id=stable_id,
             redactions=redacted.fired,
         )
+        return Prepared(record, redacted.entry)
+
+    def record(self, decoded: DecodedEntry) -> Record:
+        return self.prepare(decoded).record
 
 
 def elasticsearch_action(record: Record, names: IndexNames = IndexNames()) -> dict[str, Any]:
