@@ -44,7 +44,7 @@ def k8s_fields(resource_type: str | None, labels: Mapping[str, Any]) -> K8sField
 def location_of(labels: Mapping[str, Any]) -> str | None:
     for key in _LOCATION_KEYS:
         value = _text(labels, key)
-        if value:
+        if value and value != "global":  # global load balancers: no region to report
             return value
     return None
 
