@@ -1,0 +1,39 @@
+output "topic_id" {
+  description = "Topic the organization sink publishes to."
+  value       = module.log_bridge.topic_id
+}
+
+output "sink_writer_identities" {
+  description = "Writer identity of the organization sink (publisher on the topic only)."
+  value       = module.log_bridge.sink_writer_identities
+}
+
+output "worker_pools" {
+  description = "Pull workers (delivery = \"pull\")."
+  value       = module.log_bridge.worker_pools
+}
+
+output "function_uris" {
+  description = "Function endpoints (delivery = \"push\")."
+  value       = module.log_bridge.function_uris
+}
+
+output "dead_letter_subscription" {
+  description = "Where rejected messages wait for an operator."
+  value       = module.log_bridge.dead_letter_subscription
+}
+
+output "bigquery_views_dataset" {
+  description = "Dataset analysts query."
+  value       = module.log_bridge.bigquery_views_dataset
+}
+
+output "elasticsearch_reader_role" {
+  description = "Body for PUT _security/role/gcp_log_bridge_reader."
+  value       = module.log_bridge.elasticsearch_reader_role
+}
+
+output "elasticsearch_reader_role_mapping" {
+  description = "Body for PUT _security/role_mapping/gcp_log_bridge_engineers."
+  value       = module.log_bridge.elasticsearch_reader_role_mapping
+}
