@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import unquote
 
@@ -74,6 +75,7 @@ def _string(entry: Mapping[str, Any], key: str) -> str | None:
     raise NormalizeError(f"{key} must be a string, got {type(value).__name__}", reason="bad_field_type")
 
 
+@lru_cache(maxsize=1024)
 def log_id_of(log_name: str) -> str:
     """'projects/p/logs/cloudaudit.googleapis.com%2Factivity' -> 'cloudaudit.googleapis.com/activity'."""
     _, found, log_id = log_name.partition("/logs/")

@@ -1,6 +1,7 @@
 """Monitored resources -> Kubernetes and cloud location fields, by lookup table."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping, NamedTuple
 
 
@@ -38,7 +39,11 @@ def k8s_fields(resource_type: str | None, labels: Mapping[str, Any]) -> K8sField
     keys = _K8S_LABEL_KEYS.get(resource_type or "")
     if keys is None:
         return _NO_K8S
-    return K8sFields(*(_text(labels, key) for key in keys))
+    cluster, location, namespace, pod, container, node = keys
+    return K8sFields(
+        _text(labels, cluster), _text(labels, location), _text(labels, namespace),
+        _text(labels, pod), _text(labels, container), _text(labels, node),
+    )
 
 
 def location_of(labels: Mapping[str, Any]) -> str | None:
@@ -49,6 +54,7 @@ def location_of(labels: Mapping[str, Any]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def is_zone(location: str) -> bool:
     """'us-central1-c' is a zone, 'us-central1' a region ('global' neither)."""
     return len(location) > 2 and location[-2] == "-" and location[-1].isalpha() and location[-3].isdigit()

@@ -5,6 +5,8 @@ to nine fractional digits. Pure arithmetic: no regex, no datetime on the hot pat
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .errors import NormalizeError
 
 NS_PER_SECOND = 1_000_000_000
@@ -45,7 +47,26 @@ def _int(text: str, what: str, value: str) -> int:
     return int(text)
 
 
+@lru_cache(maxsize=4096)  # entries arrive in time order: the same minute repeats
+def _utc_minute_seconds(prefix: str) -> int:
+    """'YYYY-MM-DDTHH:MM' -> epoch seconds, through the full parser (so it is validated)."""
+    return _parse_general(prefix + ":00Z") // NS_PER_SECOND
+
+
 def parse_rfc3339_ns(value: str) -> int:
+    """Fast path for the canonical UTC form Cloud Logging writes; anything else takes the general parser."""
+    if type(value) is str and 20 <= len(value) <= 30 and value[-1] == "Z" and value[16] == ":":
+        second = value[17:19]
+        fraction = value[19:-1]
+        if second.isascii() and second.isdigit() and second < "61" and (
+            not fraction or (fraction[0] == "." and 2 <= len(fraction) <= 10 and fraction.isascii() and fraction[1:].isdigit())
+        ):
+            fraction_ns = int(fraction[1:]) * _FRACTION_SCALE[len(fraction) - 1] if fraction else 0
+            return (_utc_minute_seconds(value[:16]) + int(second)) * NS_PER_SECOND + fraction_ns
+    return _parse_general(value)
+
+
+def _parse_general(value: str) -> int:
     """'2024-05-01T23:59:59.123456789+09:00' -> ns since epoch (UTC).
 
     Accepts 0 to 9 fractional digits, 'Z'/'z' or a +HH:MM / -HH:MM offset, and 't' or ' '
@@ -108,28 +129,33 @@ def parse_duration_seconds(value: object) -> float | None:
     return None
 
 
-def split_ns(ns: int) -> tuple[int, int, int, int, int, int, int]:
-    days, rem = divmod(ns, 86400 * NS_PER_SECOND)
+@lru_cache(maxsize=4096)  # entries come in time order: the same second repeats
+def _second_text(seconds: int) -> str:
+    days, rem = divmod(seconds, 86400)
     year, month, day = _civil_from_days(days)
-    seconds, nanos = divmod(rem, NS_PER_SECOND)
-    hour, rem_s = divmod(seconds, 3600)
-    minute, second = divmod(rem_s, 60)
-    return year, month, day, hour, minute, second, nanos
+    hour, rem = divmod(rem, 3600)
+    minute, second = divmod(rem, 60)
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
 
 
 def format_ns(ns: int) -> str:
     """ns -> '2024-05-01T14:59:59.123456789Z' (always nine digits: Elasticsearch date_nanos)."""
-    year, month, day, hour, minute, second, nanos = split_ns(ns)
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{nanos:09d}Z"
+    seconds, nanos = divmod(ns, NS_PER_SECOND)
+    return f"{_second_text(seconds)}.{nanos:09d}Z"
 
 
 def format_us(ns: int) -> str:
     """ns -> '2024-05-01T14:59:59.123456Z' (BigQuery TIMESTAMP keeps microseconds)."""
-    year, month, day, hour, minute, second, nanos = split_ns(ns)
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{nanos // 1000:06d}Z"
+    seconds, nanos = divmod(ns, NS_PER_SECOND)
+    return f"{_second_text(seconds)}.{nanos // 1000:06d}Z"
+
+
+@lru_cache(maxsize=1024)
+def _date_text(days: int) -> str:
+    year, month, day = _civil_from_days(days)
+    return f"{year:04d}.{month:02d}.{day:02d}"
 
 
 def utc_date(ns: int) -> str:
     """ns -> 'YYYY.MM.DD', the entry's own UTC day (daily index suffix)."""
-    year, month, day = _civil_from_days(ns // (86400 * NS_PER_SECOND))
-    return f"{year:04d}.{month:02d}.{day:02d}"
+    return _date_text(ns // (86400 * NS_PER_SECOND))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ...model import Record
@@ -40,6 +41,7 @@ class IndexNames:
         return f"{self.dead_letter_prefix}-*"
 
 
+@lru_cache(maxsize=1024)
 def dataset_of(log_id: str) -> str:
     """'stdout' -> 'gcp.stdout', 'cloudaudit.googleapis.com/activity' -> 'gcp.cloudaudit'."""
     known = _DATASET_BY_LOG_ID.get(log_id)
