@@ -12,11 +12,13 @@ import orjson
 
 from .errors import DecodeError, NormalizeError
 from .model import DecodedEntry, PubsubMessage
-from .timestamps import parse_rfc3339_ns
+from .timestamps import check_range, parse_rfc3339_ns
 
 CLOUDEVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 # Cloud Logging caps an entry at 256 KiB; anything far larger did not come from a sink.
 DEFAULT_MAX_ENTRY_BYTES = 1024 * 1024
+# orjson serializes at most 254 levels; the destinations wrap a payload in a few more.
+MAX_NESTING = 200
 
 
 def _json_object(raw: bytes | str, what: str) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def _publish_time_ns(value: Any) -> int | None:
     if value is None:
         return None
     try:
-        return parse_rfc3339_ns(value)
+        return check_range(parse_rfc3339_ns(value), value)
     except NormalizeError as exc:
         raise DecodeError(f"message publishTime unreadable: {exc}", reason="bad_publish_time") from None
 
@@ -107,7 +109,24 @@ def decode_message(message: PubsubMessage, max_entry_bytes: int = DEFAULT_MAX_EN
             f"message data is {len(message.data)} bytes, over the {max_entry_bytes}-byte limit", reason="too_large"
         )
     entry = _json_object(message.data, "message data")
+    # Counting brackets is a fast C loop; only a suspicious entry pays for the walk.
+    if message.data.count(b"{") + message.data.count(b"[") > MAX_NESTING and nesting_depth(entry) > MAX_NESTING:
+        raise DecodeError(f"entry is nested deeper than {MAX_NESTING} levels", reason="too_deep")
     return DecodedEntry(entry=check_log_entry(entry), message_id=message.message_id, publish_time_ns=message.publish_time_ns)
+
+
+def nesting_depth(value: Any) -> int:
+    """Depth of nested objects and arrays, without recursion (hostile input may be deep)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def check_log_entry(entry: dict[str, Any]) -> dict[str, Any]:
