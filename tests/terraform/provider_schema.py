@@ -22,11 +22,17 @@ CDKTF_PACKAGE = "cdktf-cdktf-provider-google"
 CDKTF_VERSION = "16.12.1"  # generated from hashicorp/google 6.50.0
 PROVIDER_VERSION = "6.50.0"
 CACHE_DIR = Path.home() / ".cache" / "gcp-log-bridge" / "cdktf"
-SCHEMA_CACHE = CACHE_DIR / f"google-{PROVIDER_VERSION}-schema.json"
+SCHEMA_CACHE = CACHE_DIR / f"google-{PROVIDER_VERSION}-schema-v2.json"
 
 _DOC_LINK = re.compile(r"docs/(resources|data-sources)/(\w+)#(\w+) ")
 _TYPE_LINK = re.compile(r"docs/(resources|data-sources)/(\w+) (google_\w+)\}")
 _KIND = {"resources": "resource", "data-sources": "data"}
+# Getters every cdktf construct has that are not Terraform attributes.
+_CDKTF_GETTERS = frozenset({
+    "internalValue", "fqn", "friendlyUniqueId", "terraformMetaArguments", "terraformResourceType",
+    "terraformGeneratorMetadata", "node", "cdktfStack", "rawOverrides", "creationStack", "complexObjectIndex",
+    "complexObjectIsFromSet", "terraformAttribute", "terraformResource",
+})
 
 
 def _wheel() -> Path:
@@ -60,7 +66,20 @@ def _struct_fqn(type_ref: dict) -> str | None:
     return None
 
 
-def _node(types: dict, fqn: str) -> dict:
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _computed(types: dict, fqn: str | None) -> list[str]:
+    """Attributes readable on a resource or block (the getters cdktf generates), arguments included."""
+    spec = types.get(fqn or "", {})
+    return sorted({
+        _snake(p["name"]) for p in spec.get("properties", [])
+        if not p.get("static") and not p["name"].endswith("Input") and p["name"] not in _CDKTF_GETTERS
+    })
+
+
+def _node(types: dict, fqn: str, reader: str | None = None) -> dict:
     attrs: dict[str, bool] = {}
     blocks: dict[str, dict] = {}
     for prop in types[fqn].get("properties", []):
@@ -71,10 +90,10 @@ def _node(types: dict, fqn: str) -> dict:
         name = link.group(3)
         nested = _struct_fqn(prop["type"])
         if nested:
-            blocks[name] = _node(types, nested)
+            blocks[name] = _node(types, nested, f"{nested}OutputReference")
         else:
             attrs[name] = not prop.get("optional", False)
-    return {"attrs": attrs, "blocks": blocks}
+    return {"attrs": attrs, "blocks": blocks, "readable": _computed(types, reader)}
 
 
 def build_schema() -> dict:
@@ -85,7 +104,7 @@ def build_schema() -> dict:
             continue
         link = _TYPE_LINK.search(spec["docs"]["summary"])
         config = spec["initializer"]["parameters"][-1]["type"]["fqn"]
-        schema[_KIND[link.group(1)]][link.group(3)] = _node(types, config)
+        schema[_KIND[link.group(1)]][link.group(3)] = _node(types, config, fqn)
     return schema
 
 
