@@ -5,6 +5,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 
+from . import worker
 from .convert import run_convert
 from .pipeline import Transform
 
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--input", default="-", help="JSON lines file (default: standard input)")
     convert.add_argument("--dead-letter", help="file for lines that cannot be converted (default: standard error)")
     convert.set_defaults(handler=_cmd_convert)
+    pull = commands.add_parser("pull", help="streaming-pull worker: a subscription -> a destination, batched")
+    worker.add_arguments(pull)
+    pull.set_defaults(handler=worker.run_pull)
     return parser
 
 
