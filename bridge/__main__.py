@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from . import worker
 from .convert import run_convert
 from .pipeline import Transform
+from .sinks.bigquery import cli as bigquery_cli
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -31,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--input", default="-", help="JSON lines file (default: standard input)")
     convert.add_argument("--dead-letter", help="file for lines that cannot be converted (default: standard error)")
     convert.set_defaults(handler=_cmd_convert)
+    bq_setup = commands.add_parser("bq-setup", help="create or update the BigQuery datasets, tables and views (idempotent)")
+    bigquery_cli.add_setup_arguments(bq_setup)
+    bq_setup.set_defaults(handler=bigquery_cli.run_setup)
+    bq_query = commands.add_parser("bq-query", help="run a saved query or read a view; one JSON object per row")
+    bigquery_cli.add_query_arguments(bq_query)
+    bq_query.set_defaults(handler=bigquery_cli.run_query)
     pull = commands.add_parser("pull", help="streaming-pull worker: a subscription -> a destination, batched")
     worker.add_arguments(pull)
     pull.set_defaults(handler=worker.run_pull)
