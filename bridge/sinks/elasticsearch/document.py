@@ -51,12 +51,17 @@ def dataset_of(log_id: str) -> str:
     return "gcp." + ("".join(c if c in _DATASET_SAFE else "_" for c in word) or "unknown")
 
 
+# http.response.status_code is a `long`; anything else stays only in gcp.http_request (flattened),
+# so an odd value never makes Elasticsearch reject the entry.
+_STATUS_RANGE = range(0, 1000)
+
+
 def _status_code(http_request: Any) -> int | None:
     status = http_request.get("status")
-    if isinstance(status, int) and not isinstance(status, bool):
+    if isinstance(status, str) and status.isascii() and status.isdigit():
+        status = int(status)
+    if isinstance(status, int) and not isinstance(status, bool) and status in _STATUS_RANGE:
         return status
-    if isinstance(status, str) and status.isdigit():
-        return int(status)
     return None
 
 
