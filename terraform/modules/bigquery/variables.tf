@@ -25,7 +25,7 @@ variable "dataset_id" {
   default     = "gcp_log_bridge"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.dataset_id)) && length(var.dataset_id) <= 1024
     error_message = "dataset_id must be letters, digits and underscores."
   }
 }
@@ -36,7 +36,7 @@ variable "views_dataset_id" {
   default     = "gcp_log_bridge_views"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.views_dataset_id))
+    condition     = can(regex("^[A-Za-z0-9_]+$", var.views_dataset_id)) && length(var.views_dataset_id) <= 1024
     error_message = "views_dataset_id must be letters, digits and underscores."
   }
 }

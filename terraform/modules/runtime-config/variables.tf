@@ -47,7 +47,7 @@ variable "bigquery" {
   default = null
 
   validation {
-    condition     = var.bigquery == null || try(can(regex("^[A-Za-z0-9_]{1,1024}$", var.bigquery.dataset_id)), false)
+    condition     = var.bigquery == null || try(can(regex("^[A-Za-z0-9_]+$", var.bigquery.dataset_id)) && length(var.bigquery.dataset_id) <= 1024, false)
     error_message = "bigquery.dataset_id must be letters, digits and underscores."
   }
 }
