@@ -5,7 +5,7 @@ import argparse
 import sys
 from contextlib import ExitStack
 
-from . import worker
+from . import backfill, worker
 from .convert import run_convert
 from .pipeline import Transform
 from .sinks.bigquery import cli as bigquery_cli
@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     pull = commands.add_parser("pull", help="streaming-pull worker: a subscription -> a destination, batched")
     worker.add_arguments(pull)
     pull.set_defaults(handler=worker.run_pull)
+    past = commands.add_parser("backfill", help="past entries from Cloud Logging -> a destination, resumable")
+    backfill.add_arguments(past)
+    past.set_defaults(handler=backfill.run_backfill)
     return parser
 
 
