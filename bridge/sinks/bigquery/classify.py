@@ -43,6 +43,9 @@ def is_content_error(exc: BaseException) -> bool:
 
 def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, api_exceptions.GoogleAPICallError):
-        reasons = ",".join(str(e.get("reason")) for e in exc.errors if isinstance(e, Mapping)) or "error"
-        return f"HTTP {exc.code} {reasons}: {exc.message}"
+        details = [e for e in exc.errors if isinstance(e, Mapping)]
+        reasons = ",".join(str(e.get("reason")) for e in details) or "error"
+        # The per-error messages, not exc.message, which starts with the request's URL.
+        messages = "; ".join(str(e["message"]) for e in details if e.get("message")) or exc.message
+        return f"HTTP {exc.code} {reasons}: {messages}"
     return f"{type(exc).__name__}: {exc}"
