@@ -28,7 +28,9 @@ class Block:
 
     @property
     def address(self) -> str:
-        return f"{self.file.parent.relative_to(TERRAFORM)}:{self.type}.{self.name}"
+        folder = self.file.parent
+        where = folder.relative_to(TERRAFORM) if folder.is_relative_to(TERRAFORM) else folder.name
+        return f"{where}:{self.type}.{self.name}"
 
 
 @dataclass
@@ -54,7 +56,7 @@ def tf_files() -> list[Path]:
     return sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
 
 
-def _load(path: Path) -> Module:
+def load_module(path: Path) -> Module:
     module = Module(path)
     for file in sorted(path.glob("*.tf")):
         doc = parse_file(file)
@@ -79,7 +81,7 @@ def _load(path: Path) -> Module:
 def modules() -> dict[str, Module]:
     """Every folder holding .tf files, keyed by its path under terraform/ (e.g. modules/pubsub)."""
     folders = sorted({p.parent for p in tf_files()})
-    return {str(f.relative_to(TERRAFORM)): _load(f) for f in folders}
+    return {str(f.relative_to(TERRAFORM)): load_module(f) for f in folders}
 
 
 def value(attribute):

@@ -6,7 +6,7 @@ import pytest
 
 import re
 
-from .hcl import META_ARGUMENTS, Block, Module, modules
+from .hcl import META_ARGUMENTS, Block, Module, load_module, modules
 from .provider_schema import load_schema
 
 # The hashicorp/archive provider is not in the cdktf google package; its one data source, from its docs (2.4).
@@ -141,8 +141,6 @@ def test_reference_checker_rejects_unknown_attributes(schema, tmp_path):
         'resource "google_service_account" "a" {\n  account_id = "abcdef"\n}\n'
         'output "x" {\n  value = [google_service_account.a.emial, google_service_account.b.email]\n}\n'
     )
-    from .hcl import _load
-
-    errors = reference_errors(_load(tmp_path), schema)
+    errors = reference_errors(load_module(tmp_path), schema)
     assert any("has no attribute 'emial'" in e for e in errors)
     assert any("undeclared resource google_service_account.b" in e for e in errors)
