@@ -9,6 +9,7 @@ from . import backfill, worker
 from .convert import run_convert
 from .pipeline import Transform
 from .sinks.bigquery import cli as bigquery_cli
+from .sinks.elasticsearch import cli as elasticsearch_cli
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     past = commands.add_parser("backfill", help="past entries from Cloud Logging -> a destination, resumable")
     backfill.add_arguments(past)
     past.set_defaults(handler=backfill.run_backfill)
+    elasticsearch_cli.add_commands(commands)
     return parser
 
 

@@ -90,12 +90,13 @@ def install_templates(client: Elasticsearch, templates: Mapping[str, Mapping[str
 
 def outdated_templates(client: Elasticsearch, templates: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """The templates that are missing or differ (by digest) from the installed ones."""
-    installed = client.options(ignore_status=404).indices.get_index_template(name=",".join(templates))
-    digests = {
-        item["name"]: item["index_template"].get("_meta", {}).get("digest")
-        for item in installed.body.get("index_templates", [])
-    }
-    return {name: body for name, body in templates.items() if digests.get(name) != body["_meta"]["digest"]}
+    outdated = {}
+    for name, body in templates.items():
+        installed = client.options(ignore_status=404).indices.get_index_template(name=name).body.get("index_templates", [])
+        digest = installed[0]["index_template"].get("_meta", {}).get("digest") if installed else None
+        if digest != body["_meta"]["digest"]:
+            outdated[name] = body
+    return outdated
 
 
 def max_content_length(client: Elasticsearch) -> int:

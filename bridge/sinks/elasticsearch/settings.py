@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ...errors import ConfigError
@@ -105,11 +105,15 @@ class ElasticsearchSettings:
         return options
 
     def scrub(self, text: str) -> str:
-        """Error text with every known secret value replaced by ***."""
-        for secret in self.secrets:
-            if secret.reveal():
-                text = text.replace(secret.reveal(), MASK)
-        return text
+        return scrub(text, self.secrets)
+
+
+def scrub(text: str, secrets: Iterable[Secret]) -> str:
+    """Error text with every known secret value replaced by ***."""
+    for secret in secrets:
+        if secret.reveal():
+            text = text.replace(secret.reveal(), MASK)
+    return text
 
 
 def secret_manager_fetcher(project: str | None = None) -> SecretFetcher:
@@ -139,7 +143,7 @@ def secret_version_name(name: str, project: str | None) -> str:
     return name if "/versions/" in name else f"{name}/versions/latest"
 
 
-def _credential(env: Mapping[str, str], variable: str, fetch: SecretFetcher | None) -> Secret | None:
+def credential(env: Mapping[str, str], variable: str, fetch: SecretFetcher | None) -> Secret | None:
     """The value of VARIABLE, or of the Secret Manager secret named by VARIABLE_SECRET."""
     if env.get(variable):
         return Secret(env[variable])
@@ -184,8 +188,8 @@ def settings_from_env(env: Mapping[str, str] | None = None, fetch_secret: Secret
     BRIDGE_ES_CA_FILE, and the tuning variables listed in the README."""
     env = os.environ if env is None else env
     url, url_user, url_password = _split_userinfo(env.get("BRIDGE_ES_URL") or DEFAULT_URL)
-    api_key = _credential(env, "BRIDGE_ES_API_KEY", fetch_secret)
-    password = _credential(env, "BRIDGE_ES_PASSWORD", fetch_secret) or url_password
+    api_key = credential(env, "BRIDGE_ES_API_KEY", fetch_secret)
+    password = credential(env, "BRIDGE_ES_PASSWORD", fetch_secret) or url_password
     username = env.get("BRIDGE_ES_USERNAME") or url_user
     if password is not None and username is None:
         raise ConfigError("BRIDGE_ES_PASSWORD is set without BRIDGE_ES_USERNAME", reason="incomplete_credentials")

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import orjson
 from elasticsearch import Elasticsearch
 
-from ...errors import PermanentWriteError, TransientWriteError
+from ...errors import BridgeError, PermanentWriteError, TransientWriteError
 from ...model import DeadLetter, Record
 from ...retry import RetryBudget, RetryPolicy
 from ..base import CONFIRMED, ItemResult, Outcome
@@ -73,8 +73,8 @@ class ElasticsearchWriter:
             return
         try:
             learned = self._prepare()
-        except TransientWriteError as exc:
-            log.warning("Elasticsearch not ready (%s); writing anyway", exc)
+        except BridgeError as exc:
+            log.warning("Elasticsearch not prepared (%s); writing anyway, preparing again next time", exc)
             return
         if learned:
             self.limits = replace(self.limits, max_content_length=learned)
@@ -190,7 +190,7 @@ def writer_for_client(client: Elasticsearch, settings: ElasticsearchSettings, **
     return ElasticsearchWriter(ClientTransport(client, settings.scrub), **options)
 
 
-def writer_from_env(env: Mapping[str, str] | None = None) -> ElasticsearchWriter:
+def from_env(env: Mapping[str, str] | None = None) -> ElasticsearchWriter:
     """What the functions and the pull worker call: settings from BRIDGE_ES_* (see the README)."""
     settings = settings_from_env(env)
     return writer_for_client(build_client(settings), settings)

@@ -1,0 +1,1 @@
+"""Kibana saved objects for the Elasticsearch destination, and their import."""
