@@ -38,6 +38,11 @@ class KibanaTarget:
             headers["Authorization"] = f"Basic {token}"
         return headers
 
+    def scrub(self, text: str) -> str:
+        """Without the secrets, raw or as the encoded Authorization value."""
+        authorization = self.headers().get("Authorization", "").partition(" ")[2]
+        return scrub(text, (*self.secrets, Secret(authorization)))
+
     def import_url(self) -> str:
         space = f"/s/{self.space}" if self.space else ""
         return f"{self.url.rstrip('/')}{space}/api/saved_objects/_import?overwrite=true"
@@ -82,11 +87,11 @@ def import_saved_objects(target: KibanaTarget, ndjson: bytes, filename: str = "g
             timeout=timeout_s, retries=False,
         )
     except urllib3.exceptions.HTTPError as exc:
-        raise BridgeError(scrub(f"cannot reach Kibana at {target.url}: {exc}", target.secrets), reason="kibana_unreachable") from None
+        raise BridgeError(target.scrub(f"cannot reach Kibana at {target.url}: {exc}"), reason="kibana_unreachable") from None
     try:
         answer = orjson.loads(response.data)
     except orjson.JSONDecodeError:
         answer = {"message": response.data[:500].decode("utf-8", "replace")}
     if response.status != 200:
-        raise BridgeError(scrub(f"Kibana answered {response.status}: {answer.get('message', answer)}", target.secrets), reason="kibana_refused")
+        raise BridgeError(target.scrub(f"Kibana answered {response.status}: {answer.get('message', answer)}"), reason="kibana_refused")
     return ImportResult(bool(answer.get("success")), int(answer.get("successCount", 0)), list(answer.get("errors", [])))
