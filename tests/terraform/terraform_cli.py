@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from .hcl import REPO
@@ -17,17 +19,18 @@ from .hcl import REPO
 TERRAFORM_BIN = shutil.which("terraform") or "/usr/local/bin/terraform"
 
 
-def _env(workdir: Path) -> dict[str, str]:
-    rc = workdir / "empty.tfrc"
+@lru_cache(maxsize=1)
+def _env() -> dict[str, str]:
+    rc = Path(tempfile.mkdtemp(prefix="tfrc-")) / "empty.tfrc"
     rc.touch()
-    # No update check, no CLI config of the machine: nothing leaves the host.
+    # No update check, no CLI configuration of the machine: nothing leaves the host.
     return {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     if not Path(TERRAFORM_BIN).exists():
         raise RuntimeError("terraform binary not found: install Terraform >= 1.5 (make terraform-check expects it)")
-    return subprocess.run([TERRAFORM_BIN, *args], cwd=cwd, env=_env(cwd.parent), capture_output=True, text=True, timeout=120)
+    return subprocess.run([TERRAFORM_BIN, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=120)
 
 
 class StagedModule:
