@@ -29,6 +29,10 @@ class DeliveryReport:
     dead_lettered: int = 0
     retry: int = 0
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    dead_letter_reasons: tuple[str, ...] = field(default_factory=tuple)
+    # Publish time of each newly written entry's message: the delivery-lag metric.
+    written_publish_times_ns: tuple[int, ...] = field(default_factory=tuple)
+    finished_at_ns: int = 0
 
 
 def _dead_letter_raw(message: PubsubMessage, redact_text: Callable[[str], str] | None) -> bytes:
@@ -60,10 +64,13 @@ def deliver(
     ack = [True] * len(messages)
     counts = {outcome: 0 for outcome in Outcome}
     reasons: list[str] = []
+    published: list[int] = []
     if prepared:
         results = sink.write([item.record for _, item in prepared])
         for (index, item), result in zip(prepared, results, strict=True):
             counts[result.outcome] += 1
+            if result.outcome is Outcome.WRITTEN and messages[index].publish_time_ns is not None:
+                published.append(messages[index].publish_time_ns)
             if result.outcome is Outcome.REJECTED:
                 raw = orjson.dumps(item.entry)
                 letters.append((index, DeadLetter(result.reason or "rejected", raw, sink.destination, item.record.entry_id, messages[index].message_id, failed_at)))
@@ -71,11 +78,13 @@ def deliver(
                 ack[index] = False
                 reasons.append(result.reason or "retry")
     dead_lettered = 0
+    dead_letter_reasons: tuple[str, ...] = ()
     if letters:
         try:
             sink.dead_letter([letter for _, letter in letters])
             dead_lettered = len(letters)
-            reasons.extend(letter.reason for _, letter in letters)
+            dead_letter_reasons = tuple(letter.reason for _, letter in letters)
+            reasons.extend(dead_letter_reasons)
         except TransientWriteError as exc:
             for index, _ in letters:
                 ack[index] = False
@@ -87,4 +96,7 @@ def deliver(
         dead_lettered=dead_lettered,
         retry=counts[Outcome.RETRY] + (len(letters) - dead_lettered),
         reasons=tuple(reasons),
+        dead_letter_reasons=dead_letter_reasons,
+        written_publish_times_ns=tuple(published),
+        finished_at_ns=now_ns(),
     )

@@ -19,6 +19,7 @@ from .config import max_entry_bytes, sink_from_env, transform_from_env
 from .decode import message_from_http
 from .delivery import deliver
 from .errors import BridgeError, TransientWriteError
+from .metrics import MetricsRecorder, recorder_from_env, record_report
 from .model import DeadLetter, PubsubMessage
 from .pipeline import Transform
 from .sinks.base import Sink
@@ -46,9 +47,11 @@ class PushEndpoint:
         limits: BatchLimits = BatchLimits(),
         entry_limit_bytes: int = max_entry_bytes(),
         redact_text: Callable[[str], str] | None = None,
+        metrics: MetricsRecorder | None = None,
     ) -> None:
         self.transform = transform
         self.sink = sink
+        self.metrics = metrics
         self._entry_limit = entry_limit_bytes
         self._redact_text = redact_text
         self.batcher = Batcher(self._write, limits)
@@ -59,6 +62,8 @@ class PushEndpoint:
         )
         if report.retry:
             log.warning("%d entries left for redelivery: %s", report.retry, "; ".join(report.reasons[:3]))
+        if self.metrics is not None:
+            record_report(self.metrics, self.sink.destination, report)
         return report.ack
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Response:
@@ -102,6 +107,9 @@ def endpoint_for(destination: str, environ: Mapping[str, str] = os.environ) -> P
                 ),
                 entry_limit_bytes=max_entry_bytes(environ),
                 redact_text=getattr(redactor, "redact_text", None),
+                metrics=recorder_from_env(environ),
             )
+            if endpoint.metrics is not None:
+                endpoint.metrics.start()
             _endpoints[destination] = endpoint
         return endpoint
