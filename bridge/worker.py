@@ -15,13 +15,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import signal
 import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
+
+import orjson
 
 from .batch import BatchLimits
 from .config import DESTINATIONS, max_entry_bytes, sink_from_env, transform_from_env
@@ -58,6 +62,7 @@ class HeldMessages:
         self._bytes = 0
         self._closed = False
         self._cond = threading.Condition()
+        self.last_arrival: float | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -67,7 +72,8 @@ class HeldMessages:
         with self._cond:
             if self._closed:
                 return False
-            self._items.append(Held(handle, message, size, self._clock()))
+            self.last_arrival = self._clock()
+            self._items.append(Held(handle, message, size, self.last_arrival))
             self._bytes += size
             # Wake a flusher only when it has something new to decide on.
             if len(self._items) == 1 or self._full():
@@ -139,6 +145,10 @@ class PullWorker:
         self._lock = threading.Lock()
         self._flushers: list[threading.Thread] = []
         self.batches = 0
+        # The active window, from the first message taken to the last one settled (throughput figures).
+        self.first_arrival: float | None = None
+        self.last_settled: float | None = None
+        self._started = time.monotonic()
 
     @property
     def outstanding(self) -> int:
@@ -154,6 +164,18 @@ class PullWorker:
 
     def error(self) -> BaseException | None:
         return self._receiver.error()
+
+    def idle_s(self) -> float:
+        """Seconds since a message last arrived or was settled (since start if none yet); 0 while holding any."""
+        if self.outstanding:
+            return 0.0
+        last = max(self._held.last_arrival or self._started, self.last_settled or 0.0)
+        return time.monotonic() - last
+
+    def active_s(self) -> float:
+        if self.first_arrival is None or self.last_settled is None:
+            return 0.0
+        return self.last_settled - self.first_arrival
 
     def _flush_loop(self) -> None:
         while batch := self._held.take():
@@ -178,6 +200,8 @@ class PullWorker:
             log.warning("%d entries left for redelivery: %s", report.retry, "; ".join(report.reasons[:3]))
         with self._lock:
             self.batches += 1
+            self.last_settled = time.monotonic()
+            self.first_arrival = min(self.first_arrival or batch[0].arrived, batch[0].arrived)
         if self._progress is not None:
             self._progress.add(report, len(batch))
 
@@ -194,8 +218,22 @@ def subscription_path(name: str, project: str | None) -> str:
     if name.startswith("projects/"):
         return name
     if not project:
-        raise ConfigError(f"subscription {name!r} needs --project (or GOOGLE_CLOUD_PROJECT) or a full projects/.../subscriptions/... path")
+        raise ConfigError(f"subscription {name!r} needs --project (or GOOGLE_CLOUD_PROJECT, or credentials with a project) or a full projects/.../subscriptions/... path")
     return f"projects/{project}/subscriptions/{name}"
+
+
+def default_project(environ: Mapping[str, str]) -> str | None:
+    """GOOGLE_CLOUD_PROJECT, else the credentials' project (the metadata server on Cloud Run and GKE)."""
+    project = environ.get("GOOGLE_CLOUD_PROJECT") or environ.get("PUBSUB_PROJECT_ID")
+    if project or environ.get("PUBSUB_EMULATOR_HOST"):
+        return project
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        return google.auth.default()[1]
+    except DefaultCredentialsError:
+        return None
 
 
 def _backlog_status(worker: PullWorker, backlog: Callable[[], int | None] | None) -> str:
@@ -218,8 +256,7 @@ def run_pull(
 
     from .backlog import backlog_reader
 
-    project = args.project or environ.get("GOOGLE_CLOUD_PROJECT") or environ.get("PUBSUB_PROJECT_ID")
-    subscription = subscription_path(args.subscription, project)
+    subscription = subscription_path(args.subscription, args.project or default_project(environ))
     transform = transform_from_env(args.to, environ)
     progress = Progress("pull", stdout)
     flow = FlowLimits(args.max_messages, args.max_bytes)
@@ -242,17 +279,39 @@ def run_pull(
     worker.start()
     print(f"pull: {subscription} -> {args.to} ({args.receiver}, flow control {args.max_messages} messages / {args.max_bytes} bytes)", file=stderr)
     error: BaseException | None = None
-    while not stop.wait(0.5):
+    while not stop.wait(0.2):
         error = worker.error()
-        if error is not None:
+        if error is not None or (args.idle_exit_s is not None and worker.idle_s() >= args.idle_exit_s):
             break
         progress.tick(_backlog_status(worker, backlog))
     worker.drain(timeout_s=args.drain_timeout_s)
     print(progress.finish(f"batches={worker.batches}"), file=stderr)
+    if args.stats_file:
+        write_stats(Path(args.stats_file), worker, progress, subscription, args)
     if error is not None:
         print(f"pull: receiving from {subscription} failed: {error}", file=stderr)
         return 1
     return 0
+
+
+def write_stats(path: Path, worker: PullWorker, progress: Progress, subscription: str, args: argparse.Namespace) -> None:
+    """The run's totals, active window, CPU time and peak memory as JSON (for jobs and benchmarks)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    active = worker.active_s()
+    totals = progress.totals
+    stats = {
+        "subscription": subscription,
+        "destination": args.to,
+        **asdict(totals),
+        "batches": worker.batches,
+        "active_seconds": active,
+        "entries_per_second": totals.entries / active if active > 0 else None,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "max_rss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
+        "flow_control": {"max_messages": args.max_messages, "max_bytes": args.max_bytes},
+        "receiver": args.receiver,
+    }
+    path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -268,3 +327,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-wait-ms", type=float, default=DEFAULT_BATCH.max_wait_s * 1000, help="longest wait to fill a batch")
     parser.add_argument("--flushers", type=int, default=2, help="batches written concurrently")
     parser.add_argument("--drain-timeout-s", type=float, default=60.0, help="how long a drain may take on SIGTERM")
+    parser.add_argument("--idle-exit-s", type=float, help="drain and exit after this long without messages (empty a backlog, then stop)")
+    parser.add_argument("--stats-file", help="write the run's totals, CPU seconds and peak memory here as JSON at exit")
