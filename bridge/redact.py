@@ -1,0 +1,268 @@
+"""Redaction of personal data and secrets in raw LogEntry dicts, before normalization.
+
+    redactor = Redactor.default()                 # packaged rules (bridge/redaction/default_rules.toml)
+    result = redactor.apply(entry, "bigquery")    # RedactionResult(entry=..., fired={"email": 2})
+
+`apply` never mutates its input: dicts and lists on a path that changed are copied, the rest
+is shared. `fired` counts replacements per rule name, never values.
+
+Speed: everything is compiled once. Per (destination, logName, resource type) a plan is
+cached: the rules in force, an automaton over field paths, and literal triggers. An entry
+whose fields in scope, serialised once, contain no trigger is returned as it is; only the
+others are walked, and each string is scanned by the detectors whose quick checks pass.
+"""
+from __future__ import annotations
+
+import hmac
+import urllib.parse
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from .errors import ConfigError, NormalizeError
+from .redaction.keys import HmacKey, SecretFetch, key_from_environment
+from .redaction.paths import PathAutomaton, PathState, Scoped, first_keys, last_keys
+from .redaction.prefilter import Prefilter, build_prefilter
+from .redaction.rules import HashSettings, Rule, RuleFile, load_rule_file
+
+_NOTHING_FIRED: Mapping[str, int] = MappingProxyType({})
+_DROP = object()  # returned by the walk for a field to remove
+_MAX_DEPTH = 512  # deeper entries are hostile; refusing them beats a RecursionError
+_PLANS_PER_RULE_SET = 4096
+_SMALLEST_SCANNED_INT = 10**8  # shorter numbers cannot hold a phone, card or RRN
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionResult:
+    entry: dict[str, Any]
+    fired: Mapping[str, int]
+
+
+class _Context:
+    """Per-apply state: counts of fired rules and the hash function."""
+
+    __slots__ = ("fired", "_hash")
+
+    def __init__(self, hash_value: Callable[[str], str]) -> None:
+        self.fired: dict[str, int] = {}
+        self._hash = hash_value
+
+    def count(self, rule: Rule, times: int = 1) -> None:
+        self.fired[rule.name] = self.fired.get(rule.name, 0) + times
+
+    def replacement(self, rule: Rule, canonical: str) -> str:
+        return rule.replacement if rule.action == "mask" else self._hash(canonical)
+
+
+class _Scanner:
+    """The content rules in force at one field path, in priority order."""
+
+    __slots__ = ("rules", "min_length")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self.min_length = min(r.detector.min_length for r in rules)  # type: ignore[union-attr]
+
+    def scan(self, text: str, context: _Context) -> Any:
+        if len(text) < self.min_length:
+            return text
+        found = []
+        for priority, rule in enumerate(self.rules):
+            detector = rule.detector
+            if len(text) < detector.min_length:  # type: ignore[union-attr]
+                continue
+            quick = detector.quick  # type: ignore[union-attr]
+            if quick is not None:
+                for marker in quick:
+                    if marker in text:
+                        break
+                else:
+                    continue
+            for start, end, canonical in detector.find(text):  # type: ignore[union-attr]
+                if rule.allow is None or not rule.allow.fullmatch(text[start:end]):
+                    found.append((priority, start, end, canonical, rule))
+        if not found:
+            return text
+        return _replace(text, found, context)
+
+
+def _replace(text: str, found: list[tuple[int, int, int, str, Rule]], context: _Context) -> Any:
+    """Overlapping finds go to the rule listed first; a drop removes the whole field."""
+    found.sort(key=lambda f: (f[0], f[1]))
+    chosen: list[tuple[int, int, str, Rule]] = []
+    for _, start, end, canonical, rule in found:
+        if all(end <= s or start >= e for s, e, _, _ in chosen):
+            if rule.action == "drop":
+                context.count(rule)
+                return _DROP
+            chosen.append((start, end, canonical, rule))
+    chosen.sort(key=lambda c: c[0])
+    parts = []
+    position = 0
+    for start, end, canonical, rule in chosen:
+        parts.append(text[position:start])
+        parts.append(context.replacement(rule, canonical))
+        context.count(rule)
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _whole_field(rule: Rule, value: Any, context: _Context) -> Any:
+    context.count(rule)
+    if rule.action == "drop":
+        return _DROP
+    canonical = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return context.replacement(rule, canonical)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    root: PathState[_Scanner]
+    prefilter: Prefilter
+
+
+def _scoped(rule: Rule) -> Scoped:
+    return Scoped(rule.paths, rule.exclude_paths, rule.detector is None, rule)
+
+
+def _plan_for(rules: tuple[Rule, ...]) -> _Plan:
+    scoped = [_scoped(r) for r in rules]
+    automaton = PathAutomaton(scoped, lambda indices: _Scanner(tuple(rules[i] for i in indices)))
+    roots = first_keys(scoped)
+    return _Plan(automaton.root, build_prefilter(rules, None if roots is None else tuple(sorted(roots)), last_keys(scoped)))
+
+
+class _RuleSet:
+    """One destination's rules, with plans cached per log name and resource type."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+        self._plans: dict[tuple[Any, Any], _Plan] = {}
+        self._by_subset: dict[tuple[int, ...], _Plan] = {}
+
+    def plan(self, entry: dict[str, Any]) -> _Plan:
+        log_name = entry.get("logName")
+        resource = entry.get("resource")
+        resource_type = resource.get("type") if isinstance(resource, dict) else None
+        key = (log_name, resource_type)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= _PLANS_PER_RULE_SET:
+                self._plans.clear()
+            plan = self._plans[key] = self._make_plan(log_name, resource_type)
+        return plan
+
+    def _make_plan(self, log_name: Any, resource_type: Any) -> _Plan:
+        names = (log_name, urllib.parse.unquote(log_name)) if isinstance(log_name, str) else ("",)
+        resource_name = resource_type if isinstance(resource_type, str) else ""
+        subset = tuple(
+            i
+            for i, rule in enumerate(self._rules)
+            if (rule.log_names is None or any(rule.log_names.fullmatch(n) for n in names))
+            and (rule.resource_types is None or rule.resource_types.fullmatch(resource_name))
+        )
+        plan = self._by_subset.get(subset)
+        if plan is None:
+            plan = self._by_subset[subset] = _plan_for(tuple(self._rules[i] for i in subset))
+        return plan
+
+
+class Redactor:
+    def __init__(self, rule_file: RuleFile, hmac_key: HmacKey | None = None) -> None:
+        if rule_file.uses_hash() and hmac_key is None:
+            raise ConfigError(
+                "redaction rules use the hash action but no HMAC key is configured "
+                "(set BRIDGE_REDACTION_HMAC_KEY or BRIDGE_REDACTION_HMAC_SECRET)",
+                reason="redaction_key",
+            )
+        self._hashing: HashSettings = rule_file.hashing
+        self._key = hmac_key
+        self._default = _RuleSet(rule_file.default)
+        self._destinations = {name: _RuleSet(rules) for name, rules in rule_file.destinations.items()}
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        environ: Mapping[str, str] | None = None,
+        fetch_secret: SecretFetch | None = None,
+    ) -> Redactor:
+        """Rules from a TOML file; the HMAC key source from `environ` (default: os.environ)."""
+        return cls(load_rule_file(path), key_from_environment(environ, fetch_secret))
+
+    @classmethod
+    def default(cls, *, environ: Mapping[str, str] | None = None, fetch_secret: SecretFetch | None = None) -> Redactor:
+        with resources.as_file(resources.files("bridge.redaction") / "default_rules.toml") as path:
+            return cls.from_file(path, environ=environ, fetch_secret=fetch_secret)
+
+    def apply(self, entry: dict[str, Any], destination: str | None = None) -> RedactionResult:
+        rule_set = self._destinations.get(destination, self._default) if destination is not None else self._default
+        plan = rule_set.plan(entry)
+        if plan.root.dead or not plan.prefilter.may_match(entry):
+            return RedactionResult(entry, _NOTHING_FIRED)
+        context = _Context(self._hash)
+        redacted = _walk_dict(entry, plan.root, context, 0)
+        return RedactionResult(redacted, MappingProxyType(context.fired) if context.fired else _NOTHING_FIRED)
+
+    def _hash(self, value: str) -> str:
+        digest = hmac.digest(self._key.get(), value.encode("utf-8", "surrogatepass"), "sha256")  # type: ignore[union-attr]
+        return self._hashing.prefix + digest.hex()[: self._hashing.length]
+
+
+def _walk(value: Any, state: PathState[_Scanner], context: _Context, depth: int) -> Any:
+    if state.whole_field is not None:
+        return _whole_field(state.whole_field, value, context)
+    kind = type(value)
+    if kind is str:
+        scanner = state.scanner
+        return value if scanner is None else scanner.scan(value, context)
+    if kind is dict:
+        return _walk_dict(value, state, context, depth + 1)
+    if kind is list:
+        return _walk_list(value, state, context, depth + 1)
+    if kind is int and state.scanner is not None and abs(value) >= _SMALLEST_SCANNED_INT:
+        text = str(value)
+        redacted = state.scanner.scan(text, context)
+        return value if redacted is text else redacted
+    return value
+
+
+def _walk_dict(value: dict[str, Any], state: PathState[_Scanner], context: _Context, depth: int) -> dict[str, Any]:
+    if depth > _MAX_DEPTH:
+        raise NormalizeError(f"entry is nested deeper than {_MAX_DEPTH} levels", reason="too_deeply_nested")
+    copy = None
+    for key, item in value.items():
+        child = state.step(key if type(key) is str else str(key))
+        if child.dead:
+            continue
+        redacted = _walk(item, child, context, depth)
+        if redacted is not item:
+            if copy is None:
+                copy = value.copy()
+            if redacted is _DROP:
+                del copy[key]
+            else:
+                copy[key] = redacted
+    return value if copy is None else copy
+
+
+def _walk_list(value: list[Any], state: PathState[_Scanner], context: _Context, depth: int) -> list[Any]:
+    if depth > _MAX_DEPTH:
+        raise NormalizeError(f"entry is nested deeper than {_MAX_DEPTH} levels", reason="too_deeply_nested")
+    copy = None
+    for index, item in enumerate(value):
+        redacted = _walk(item, state, context, depth)
+        if redacted is not item:
+            if copy is None:
+                copy = value[:index]
+            if redacted is not _DROP:
+                copy.append(redacted)
+        elif copy is not None:
+            copy.append(item)
+    return value if copy is None else copy
