@@ -63,12 +63,14 @@ def test_runtime_config_gives_each_destination_its_environment_and_secrets(runti
             "BRIDGE_ES_API_KEY_SECRET": "projects/my-project-1/secrets/es-api-key/versions/latest",
             "BRIDGE_DEAD_LETTER_TOPIC": "projects/my-project-1/topics/log-bridge-dead-letter",
             "BRIDGE_REDACTION_HMAC_SECRET": hmac,
+            "BRIDGE_METRICS_PROJECT": "my-project-1",
         },
         "bigquery": {
             "BRIDGE_BQ_PROJECT": "my-project-1",
             "BRIDGE_BQ_DATASET": "gcp_log_bridge",
             "BRIDGE_DEAD_LETTER_TOPIC": "projects/my-project-1/topics/log-bridge-dead-letter",
             "BRIDGE_REDACTION_HMAC_SECRET": hmac,
+            "BRIDGE_METRICS_PROJECT": "my-project-1",
         },
     }
     assert out["secret_ids"] == {
@@ -80,6 +82,16 @@ def test_runtime_config_gives_each_destination_its_environment_and_secrets(runti
     assert role["indices"] == [{"names": ["gcp-logs-*"], "privileges": ["read", "view_index_metadata"], "allow_restricted_indices": False}]
     mapping = json.loads(out["elasticsearch_reader_role_mapping"])
     assert mapping["roles"] == ["gcp_log_bridge_reader"] and mapping["rules"] == {"any": [{"field": {"groups": "platform-engineers"}}]}
+
+
+def test_runtime_config_turns_the_bridge_metrics_off_with_the_grant(runtime_config):
+    out = runtime_config.outputs({
+        "project_id": "my-project-1", "destinations": ["bigquery"], "bridge_metrics": False,
+        "bigquery": {"project_id": "my-project-1", "dataset_id": "logs"},
+        "dead_letter_topic_id": "projects/my-project-1/topics/dl",
+    })
+    assert out["environment"]["bigquery"]["BRIDGE_METRICS"] == "off"
+    assert "BRIDGE_METRICS_PROJECT" not in out["environment"]["bigquery"]
 
 
 def test_runtime_config_refuses_a_destination_without_its_settings(runtime_config):

@@ -1,5 +1,9 @@
 """Least privilege, read from the Terraform itself: no service account of the bridge (nor a sink's writer
-identity) holds a project-, folder- or organization-wide role; every grant is one role on one resource."""
+identity) holds a project-, folder- or organization-wide role; every grant is one role on one resource.
+
+One exception, named here and nowhere else: roles/monitoring.metricWriter on the bridge's own project, for
+its own metrics. Writing time series cannot be granted on anything narrower than a project, and the role
+writes metrics only: it reads no log, metric or other data. It is switched off with bridge_metrics = false."""
 from __future__ import annotations
 
 import re
@@ -29,11 +33,26 @@ def _iam_blocks(module: Module) -> list[Block]:
     return [b for b in module.blocks if "_iam_" in b.type]
 
 
+# (resource kind, role, for_each) of the one allowed project-level grant: the bridge's own accounts, when enabled.
+PROJECT_EXCEPTION = re.compile(r"^\$\{\{for k\s*,\s*sa in google_service_account\.\w+ : k => sa\.member if var\.metric_writer\}\}$")
+
+
+def _allowed_project_grant(block: Block) -> bool:
+    return (
+        block.type == "google_project_iam_member"
+        and value(block.body.get("role", [""])) == "roles/monitoring.metricWriter"
+        and bool(PROJECT_EXCEPTION.match(str(value(block.body.get("for_each", [""])))))
+    )
+
+
 def violations(all_modules: dict[str, Module]) -> list[str]:
     found = []
     for name, module in all_modules.items():
-        found += [f"{b.address}: wide or authoritative IAM resource" for b in module.blocks if WIDE_IAM.search(b.type)]
+        found += [f"{b.address}: wide or authoritative IAM resource" for b in module.blocks
+                  if WIDE_IAM.search(b.type) and not _allowed_project_grant(b)]
         for block in _iam_blocks(module):
+            if _allowed_project_grant(block):
+                continue
             role = value(block.body.get("role", [""]))
             if block.type not in ALLOWED_ROLE:
                 found.append(f"{block.address}: IAM resource kind not reviewed for least privilege")
@@ -55,9 +74,12 @@ def test_checker_flags_project_wide_roles_for_a_bridge_account(tmp_path: Path):
         '  member = google_service_account.fn.member\n}\n'
         'resource "google_pubsub_topic_iam_member" "fn" {\n  topic = "t"\n  role = "roles/pubsub.editor"\n'
         '  member = "allAuthenticatedUsers"\n}\n'
+        'resource "google_project_iam_member" "writer" {\n  for_each = { for k, sa in google_service_account.fn : k => sa.member if var.metric_writer }\n'
+        '  project = "p"\n  role = "roles/logging.viewer"\n  member = each.value\n}\n'
     )
     found = violations({"synthetic": load_module(tmp_path)})
     assert any("google_project_iam_member.fn: wide" in v for v in found)
+    assert any("google_project_iam_member.writer: wide" in v for v in found)  # the exception is for metricWriter only
     assert any("role roles/pubsub.editor instead of roles/pubsub.publisher" in v for v in found)
     assert any("allUsers or allAuthenticatedUsers" in v for v in found)
 
@@ -124,3 +146,12 @@ def test_dataset_access_keeps_raw_tables_with_operators_and_views_with_analysts(
     # The raw dataset is readable through the views dataset only (an authorized dataset), never by analysts.
     authorized = [a for a in datasets["logs"]["access"] if "dataset" in a]
     assert len(authorized) == 1 and "analyst_groups" not in str(datasets["logs"])
+
+
+def test_the_only_project_grant_is_metric_writer_for_the_bridge_accounts():
+    project_grants = [b for m in modules().values() for b in m.blocks if b.type.startswith("google_project_iam")]
+    assert sorted(b.address for b in project_grants) == [
+        "modules/functions:google_project_iam_member.metric_writer",
+        "modules/pull-worker:google_project_iam_member.metric_writer",
+    ]
+    assert all(_allowed_project_grant(b) for b in project_grants)

@@ -30,6 +30,7 @@ resource "google_cloudfunctions2_function" "destination" {
     available_memory                 = each.value.memory
     environment_variables = merge(
       var.environment[each.key],
+      { BRIDGE_METRICS_LOCATION = var.region },
       contains(keys(var.redaction_rules), each.key) ? { BRIDGE_REDACTION_RULES = "/workspace/redaction/${each.key}.toml" } : {},
     )
     # Pub/Sub push from the same project counts as internal traffic; nothing on the internet can reach the function.

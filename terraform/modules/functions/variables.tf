@@ -167,3 +167,9 @@ variable "access_log_bucket" {
   type        = string
   default     = null
 }
+
+variable "metric_writer" {
+  description = "Grant roles/monitoring.metricWriter so the bridge can report its own metrics. Cloud Monitoring has no resource narrower than a project for writing time series; the role writes metrics only and reads nothing."
+  type        = bool
+  default     = true
+}

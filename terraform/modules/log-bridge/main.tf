@@ -34,6 +34,7 @@ module "config" {
   dead_letter_topic_id = module.pubsub.dead_letter_topic_id
   redaction            = var.redaction
   engineer_groups      = var.readers.engineer_groups
+  bridge_metrics       = var.bridge_metrics
 }
 
 module "functions" {
@@ -50,6 +51,7 @@ module "functions" {
   redaction_rules               = module.config.redaction_rules
   dead_letter_topic_id          = module.pubsub.dead_letter_topic_id
   invoker_service_account_email = module.pubsub.push_service_account_email
+  metric_writer                 = var.bridge_metrics
   destinations = {
     for d, s in var.destinations : d => {
       timeout_seconds = s.ack_deadline_seconds
@@ -75,6 +77,7 @@ module "pull_worker" {
   secret_ids           = module.config.secret_ids
   redaction_rules      = module.config.redaction_rules
   dead_letter_topic_id = module.pubsub.dead_letter_topic_id
+  metric_writer        = var.bridge_metrics
   workers = {
     for d, s in var.destinations : d => {
       subscription_id = module.pubsub.subscription_ids[d]

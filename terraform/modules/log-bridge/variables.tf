@@ -191,3 +191,9 @@ variable "kms_key_name" {
   type        = string
   default     = null
 }
+
+variable "bridge_metrics" {
+  description = "The bridge reports its own metrics to Cloud Monitoring (needs roles/monitoring.metricWriter on project_id for its service accounts, the only project-level grant)."
+  type        = bool
+  default     = true
+}

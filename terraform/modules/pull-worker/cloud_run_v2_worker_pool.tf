@@ -31,7 +31,7 @@ resource "google_cloud_run_v2_worker_pool" "worker" {
       }
 
       dynamic "env" {
-        for_each = merge(var.environment[each.key], local.command[each.key].env)
+        for_each = merge(var.environment[each.key], local.command[each.key].env, { BRIDGE_METRICS_LOCATION = var.region })
         content {
           name  = env.key
           value = env.value

@@ -122,3 +122,9 @@ variable "launch_stage" {
     error_message = "launch_stage must be BETA or GA."
   }
 }
+
+variable "metric_writer" {
+  description = "Grant roles/monitoring.metricWriter so the bridge can report its own metrics. Cloud Monitoring has no resource narrower than a project for writing time series; the role writes metrics only and reads nothing."
+  type        = bool
+  default     = true
+}

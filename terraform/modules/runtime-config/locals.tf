@@ -7,6 +7,7 @@ locals {
 
   common_environment = merge(
     { BRIDGE_DEAD_LETTER_TOPIC = var.dead_letter_topic_id },
+    var.bridge_metrics ? { BRIDGE_METRICS_PROJECT = var.project_id } : { BRIDGE_METRICS = "off" },
     local.hmac_secret == null ? {} : { BRIDGE_REDACTION_HMAC_SECRET = "${local.hmac_secret}/versions/${var.redaction.hmac_secret_version}" },
   )
 

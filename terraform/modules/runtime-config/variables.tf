@@ -114,3 +114,9 @@ variable "engineer_groups" {
     error_message = "engineer_groups must not contain empty names."
   }
 }
+
+variable "bridge_metrics" {
+  description = "Whether the bridge reports its own metrics (entries written, dead-lettered, retried, delivery lag) to Cloud Monitoring in project_id."
+  type        = bool
+  default     = true
+}
