@@ -103,7 +103,8 @@ module "bigquery" {
   analyst_groups            = var.readers.analyst_groups
   operator_groups           = var.readers.operator_groups
   writer_service_accounts = [
-    local.push ? module.functions[0].service_account_emails["bigquery"] : module.pull_worker[0].service_account_emails["bigquery"]
+    for destination, email in(local.push ? module.functions[0].service_account_emails : module.pull_worker[0].service_account_emails) :
+    email if destination == "bigquery"
   ]
 
   depends_on = [google_project_service.api]
