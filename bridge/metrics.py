@@ -425,3 +425,17 @@ def reason_code(reason: str) -> str:
     """The machine-readable code of a reason ("decode_error: not JSON" -> "decode_error"), never free text."""
     code = reason.split(":", 1)[0].strip()
     return code if code.replace("_", "").isalnum() and code.isascii() and len(code) <= 40 else OVERFLOW_LABEL
+
+
+def record_report(recorder: MetricsRecorder, destination: str, report: Any) -> None:
+    """record_delivery from a bridge.delivery.DeliveryReport (written, retry, dead_letter_reasons,
+    written_publish_times_ns, finished_at_ns)."""
+    record_delivery(
+        recorder,
+        destination,
+        written=report.written,
+        retried=report.retry,
+        dead_letter_reasons=report.dead_letter_reasons,
+        publish_times_ns=report.written_publish_times_ns,
+        written_at_ns=report.finished_at_ns or time.time_ns(),
+    )

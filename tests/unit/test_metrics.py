@@ -17,6 +17,7 @@ from bridge.metrics import (
     load_catalog,
     reason_code,
     record_delivery,
+    record_report,
 )
 
 
@@ -177,3 +178,19 @@ def test_record_delivery_counts_outcomes_and_groups_lag_by_publish_time():
     assert got[("entries_dead_lettered", (("destination", "elasticsearch"), ("reason", "decode_error")))] == 2
     lag = got[("delivery_lag", (("destination", "elasticsearch"),))]
     assert (lag["count"], lag["mean"]) == (3, pytest.approx((3 + 3 + 2) / 3))
+
+
+def test_record_report_reads_a_delivery_report():
+    from bridge.delivery import DeliveryReport
+
+    rec, writer, clock = recorder()
+    report = DeliveryReport(
+        ack=(True, True), written=2, retry=1, dead_lettered=1, dead_letter_reasons=("rejected: mapping",),
+        written_publish_times_ns=(1_000_000_000, 1_000_000_000), finished_at_ns=1_500_000_000,
+    )
+    record_report(rec, "bigquery", report)
+    clock.now += 10
+    rec.flush()
+    got = {p.metric_type.rsplit("/", 1)[1]: p.value for p in writer.requests[0]}
+    assert (got["entries_written"], got["entries_retried"], got["entries_dead_lettered"]) == (2, 1, 1)
+    assert (got["delivery_lag"]["count"], got["delivery_lag"]["mean"]) == (2, pytest.approx(0.5))
