@@ -367,13 +367,14 @@ def metric_service_client(endpoint: str | None = None) -> Any:
 
 
 def recorder_from_env(environ: Mapping[str, str] = os.environ) -> MetricsRecorder | None:
-    """On unless BRIDGE_METRICS=off; the project is BRIDGE_METRICS_PROJECT or GOOGLE_CLOUD_PROJECT;
-    BRIDGE_MONITORING_ENDPOINT points the client at a local server (plaintext), like the emulators."""
+    """On when a project is known (BRIDGE_METRICS_PROJECT, which Terraform sets, or GOOGLE_CLOUD_PROJECT) unless
+    BRIDGE_METRICS=off; BRIDGE_MONITORING_ENDPOINT points the client at a local server (plaintext gRPC)."""
     if environ.get("BRIDGE_METRICS", "on").lower() in _OFF:
         return None
     project = environ.get("BRIDGE_METRICS_PROJECT") or environ.get("GOOGLE_CLOUD_PROJECT")
     if not project:
-        raise ConfigError("metrics need BRIDGE_METRICS_PROJECT or GOOGLE_CLOUD_PROJECT (or BRIDGE_METRICS=off)", reason="metrics_project")
+        log.info("bridge metrics off: no BRIDGE_METRICS_PROJECT or GOOGLE_CLOUD_PROJECT")
+        return None
     catalog = load_catalog()
     client = metric_service_client(environ.get("BRIDGE_MONITORING_ENDPOINT"))
     writer = MonitoringWriter(project, task_resource(project, catalog, environ), catalog.resource_type, client)

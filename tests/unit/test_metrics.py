@@ -194,3 +194,10 @@ def test_record_report_reads_a_delivery_report():
     got = {p.metric_type.rsplit("/", 1)[1]: p.value for p in writer.requests[0]}
     assert (got["entries_written"], got["entries_retried"], got["entries_dead_lettered"]) == (2, 1, 1)
     assert (got["delivery_lag"]["count"], got["delivery_lag"]["mean"]) == (2, pytest.approx(0.5))
+
+
+@pytest.mark.parametrize("environ", [{}, {"BRIDGE_METRICS": "off", "BRIDGE_METRICS_PROJECT": "p"}])
+def test_metrics_are_off_without_a_project_or_when_switched_off(environ):
+    from bridge.metrics import recorder_from_env
+
+    assert recorder_from_env(environ) is None
