@@ -48,6 +48,7 @@ class StagedModule:
         for name in files:
             shutil.copy(module_dir / name, self.dir / name)
         (self.dir / "staged_extra.tf").write_text(extra)
+        self._plans: dict[str, list[dict]] = {}  # the same values always give the same diagnostics
         init = run(["init", "-input=false", "-no-color"], self.dir)
         if init.returncode != 0:
             raise RuntimeError(f"terraform init failed in {self.dir}:\n{init.stdout}\n{init.stderr}")
@@ -61,6 +62,12 @@ class StagedModule:
 
     def plan(self, values: dict | Path) -> list[dict]:
         """Error diagnostics of a plan with these variable values ([] when every value is valid)."""
+        key = str(values) if isinstance(values, Path) else json.dumps(values, sort_keys=True)
+        if key not in self._plans:
+            self._plans[key] = self._plan(values)
+        return self._plans[key]
+
+    def _plan(self, values: dict | Path) -> list[dict]:
         plan = run(["plan", "-input=false", "-lock=false", "-json", self._values(values)], self.dir)
         errors = [d["diagnostic"] for d in map(json.loads, plan.stdout.splitlines())
                   if d.get("type") == "diagnostic" and d["diagnostic"]["severity"] == "error"]
