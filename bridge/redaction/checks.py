@@ -89,12 +89,9 @@ def card_issuer_known(digits: str) -> bool:
     return False
 
 
-# Group layouts printed on cards: 4-4-4-4, 4-4-4-4-3 and shorter last groups, Amex 4-6-5,
-# Diners 4-6-4. A number split any other way is some other identifier.
-_CARD_LAYOUTS = frozenset(
-    {(4, 4, 4, 4), (4, 4, 4, 4, 1), (4, 4, 4, 4, 2), (4, 4, 4, 4, 3), (4, 4, 4, 1), (4, 4, 4, 2),
-     (4, 4, 4, 3), (4, 4, 5), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 4, 3)}
-)
+# Group layouts printed on cards: 4-4-4-4, 4-4-4-4-3 (19 digits), shorter ones for 13-15
+# digits, Amex 4-6-5, Diners 4-6-4. A number split any other way is some other identifier.
+_CARD_LAYOUTS = frozenset({(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3), (4, 4, 5), (4, 6, 5), (4, 6, 4)})
 
 
 def card_layout_valid(groups: tuple[int, ...]) -> bool:
@@ -118,8 +115,11 @@ def rrn_date_valid(digits: str) -> bool:
 
 
 def rrn_checksum_valid(digits: str) -> bool:
+    """The check digit of numbers issued before October 2020; foreign residents' (gender
+    digit 5-8) use 13 where citizens' use 11."""
     total = sum(int(d) * w for d, w in zip(digits, _RRN_WEIGHTS))
-    return (11 - total % 11) % 10 == int(digits[12])
+    base = 13 if digits[6] in "5678" else 11
+    return (base - total % 11) % 10 == int(digits[12])
 
 
 def rrn_random_serial(digits: str) -> bool:

@@ -128,6 +128,7 @@ _PHONE_KR = re.compile(
     rf"\(0{_KR_AREA}\) ?[2-9][0-9]{{2,3}}{_SEP}[0-9]{{4}}"  # (02) 123-4567
     rf"|0{_KR_SUBSCRIBER}"
     rf"|(?<!\+)\+82{_SEP}(?:\(0\){_SEP}|0)?{_KR_SUBSCRIBER}"  # +82 10-..., +82 (0)2 ...
+    rf"|82{_SEP}0?(?:10{_SEP}[0-9]{{4}}|1[16-9]{_SEP}[0-9]{{3,4}}){_SEP}[0-9]{{4}}"  # SMS gateways: 821012345678
     rf"){_RIGHT}"
 )
 
@@ -136,15 +137,15 @@ def _find_phone_kr(text: str) -> list[Span]:
     spans = []
     for m in _in_numbers(_PHONE_KR, text):
         digits = _digits(m.group())
-        if digits.startswith("82") and m.group().startswith("+"):
+        if digits.startswith("82"):  # national numbers start with 0; this is the country code
             digits = "0" + digits[2:].removeprefix("0")
         spans.append((m.start(), m.end(), digits))
     return spans
 
 
-# '+', a country code, then digit groups split by single separators or a "(0)"/"(415)" group.
+# '+', a country code (closed by ')' in "(+44) 20 ..."), then digit groups split by single separators or a "(0)"/"(415)" group.
 _PHONE_INTL = re.compile(
-    r"\+(?<![0-9A-Za-z+]\+)[1-9][0-9]*(?:(?:[ .\-]|[ .\-]?\([0-9]{1,4}\)[ .\-]?)[0-9]+)*(?![0-9A-Za-z])"
+    r"\+(?<![0-9A-Za-z+]\+)[1-9][0-9]*\)?(?:(?:[ .\-]|[ .\-]?\([0-9]{1,4}\)[ .\-]?)[0-9]+)*(?![0-9A-Za-z])"
 )
 _PHONE_GROUP = re.compile(r"\([0-9]+\)|[0-9]+")
 
@@ -168,10 +169,13 @@ def _find_phone_international(text: str) -> list[Span]:
     for m in _PHONE_INTL.finditer(text):
         groups = [(g.group(), g.end()) for g in _PHONE_GROUP.finditer(m.group())]
         # A number followed by an unrelated count ("+44 20 7946 0958 3 times") loses trailing groups.
+        start = m.start()
+        if start and text[start - 1] == "(" and m.group().find(")") == len(groups[0][0]) + 1:
+            start -= 1  # "(+44) 20 ...": the bracket belongs to the number
         while groups:
             digits = _international_number([g for g, _ in groups])
             if digits is not None:
-                spans.append((m.start(), m.start() + groups[-1][1], "+" + digits))
+                spans.append((start, m.start() + groups[-1][1], "+" + digits))
                 break
             groups.pop()
     return spans
@@ -186,11 +190,9 @@ def _find_rrn(text: str) -> list[Span]:
     spans = []
     for m in _in_numbers(_RRN, text):
         digits = m.group(1) + m.group(3)
-        if not rrn_date_valid(digits):
-            continue
-        # Without the dash a 13-digit run is often an epoch-millisecond time; ask for the check
-        # digit unless the number is of the post-2020 kind that has none.
-        if not m.group(2) and not (rrn_checksum_valid(digits) or rrn_random_serial(digits)):
+        # The check digit tells RRNs from corporate registration numbers and epoch-millisecond
+        # times of the same shape; numbers of the post-2020 kind have none.
+        if not rrn_date_valid(digits) or not (rrn_checksum_valid(digits) or rrn_random_serial(digits)):
             continue
         spans.append((m.start(), m.end(), digits))
     return spans
@@ -198,24 +200,39 @@ def _find_rrn(text: str) -> list[Span]:
 
 # --- payment cards -------------------------------------------------------------------------
 
-_MOST_GROUPS = 6  # the longest layout, 4-4-4-4-4-3; bounds the search in long runs of numbers
+_MOST_GROUPS = 5  # the longest layout, 4-4-4-4-3; bounds the search in long runs of numbers
 _DIGIT_RUN = re.compile(rf"{_LEFT}[0-9]+(?:[ -][0-9]+)*{_RIGHT}")
 _GROUP = re.compile(r"[0-9]+")
 
 
-def _card_in(groups: list[re.Match[str]], text: str) -> tuple[int, int, str] | None:
-    """The longest card number made of whole consecutive groups, earliest first."""
+def _card_of(chosen: list[re.Match[str]]) -> Span | None:
+    digits = "".join(g.group() for g in chosen)
+    if card_issuer_known(digits) and luhn_valid(digits):
+        return chosen[0].start(), chosen[-1].end(), digits
+    return None
+
+
+def _card_shaped(chosen: list[re.Match[str]], text: str) -> bool:
+    length = sum(g.end() - g.start() for g in chosen)
+    if not 13 <= length <= 19 or len(chosen) == 1 and length > 16:
+        return False  # unbroken runs of 17-19 digits are resource ids in GCP logs, not cards
+    if len({text[g.end()] for g in chosen[:-1]}) > 1:
+        return False  # mixed separators
+    return card_layout_valid(tuple(g.end() - g.start() for g in chosen))
+
+
+def _card_in(groups: list[re.Match[str]], text: str) -> Span | None:
+    """A run laid out like a card is judged whole; otherwise the longest card made of whole
+    consecutive groups, earliest first ("2025 4111 1111 1111 1111", "... 1111 12/25")."""
+    if _card_shaped(groups, text):
+        return _card_of(groups)
     for first in range(len(groups)):
         for last in range(min(len(groups), first + _MOST_GROUPS) - 1, first - 1, -1):
             chosen = groups[first : last + 1]
-            digits = "".join(g.group() for g in chosen)
-            if not 13 <= len(digits) <= 19 or len(chosen) == 1 and len(digits) > 16:
-                continue  # unbroken runs of 17-19 digits are resource ids in GCP logs, not cards
-            separators = {text[a.end()] for a in chosen[:-1]}
-            if len(separators) > 1 or not card_layout_valid(tuple(len(g.group()) for g in chosen)):
-                continue
-            if card_issuer_known(digits) and luhn_valid(digits):
-                return chosen[0].start(), chosen[-1].end(), digits
+            if _card_shaped(chosen, text):
+                found = _card_of(chosen)
+                if found is not None:
+                    return found
     return None
 
 
@@ -236,7 +253,7 @@ def _find_card(text: str) -> list[Span]:
 
 # --- tokens and keys ---------------------------------------------------------------------------
 
-_BEARER = re.compile(r"\b(?i:bearer)(?:\s+|%20)([A-Za-z0-9\-._~+/]+=*)|\b(ya29\.[A-Za-z0-9_\-]{20,})")
+_BEARER = re.compile(r"\b(?i:bearer)(?:\s+|%20|\+)([A-Za-z0-9\-._~+/]+=*)|\b(ya29\.[A-Za-z0-9_\-]{20,})")
 
 
 def _looks_random(token: str) -> bool:
@@ -258,7 +275,12 @@ def _find_bearer(text: str) -> list[Span]:
 
 
 # Literal first, then the look-behind: a pattern that starts with a literal is searched fast.
-_JWT = re.compile(r"(eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,})\.ey[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*(?![A-Za-z0-9_\-])")
+# A JWE (encrypted: header, key, iv, ciphertext, tag) or a JWS (header, payload, signature).
+_JWT = re.compile(
+    r"(eyJ(?<![A-Za-z0-9_\-]eyJ)[A-Za-z0-9_\-]{4,})"
+    r"(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+|\.ey[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
+    r"(?![A-Za-z0-9_\-])"
+)
 
 
 def _find_jwt(text: str) -> list[Span]:
@@ -296,7 +318,7 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _IPV4_BODY = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
 _IPV4 = re.compile(rf"(?<![0-9A-Za-z.]){_IPV4_BODY}(?![0-9A-Za-z])(?!\.[0-9])")
 # "version 1.2.3.4", "Chrome/120.0.1.2": a dotted quad after a version word or a product name.
-_VERSION_BEFORE = re.compile(r"(?:(?i:version|ver|rev|release|build|v)[\s:=]*|[A-Za-z][\w.-]*/)\Z")
+_VERSION_BEFORE = re.compile(r"(?:\b(?i:version|ver|rev|release|build|v)[\s:=]*|[A-Za-z][\w.-]*/)\Z")
 
 
 def _find_ipv4(text: str) -> list[Span]:
@@ -341,7 +363,7 @@ BUILTIN: dict[str, Detector] = {
     for d in (
         Detector("email", _find_email, ("@", "%40"), ("@", "%40"), 6, "email"),
         Detector("phone_international", _find_phone_international, ("+1",), ("+",), 9, "numbers", frozenset(), 8),
-        Detector("phone_kr", _find_phone_kr, _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11}), 9),
+        Detector("phone_kr", _find_phone_kr, _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11, 12}), 9),
         Detector("kr_rrn", _find_rrn, _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13}), 13),
         Detector("payment_card", _find_card, _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13, 14, 15, 16}), 13),
         Detector("bearer_token", _find_bearer, ("earer", "EARER", "ya29."), ("earer", "EARER", "ya29."), 21),
