@@ -1,0 +1,1 @@
+"""Developer tooling: the local stack, the emulator launchers and the push relay."""
