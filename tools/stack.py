@@ -2,7 +2,7 @@
 
 Module and CLI::
 
-    python tools/stack.py up|down|status|env [--components es,pubsub,bigquery,functions]
+    python tools/stack.py install|up|down|status|env [--components es,pubsub,bigquery,functions]
 
 Everything listens on 127.0.0.1. `up` installs what is missing (the Elasticsearch
 zip through `mvn dependency:get`, the pstest binary through `go build`, an
@@ -321,6 +321,13 @@ def ensure_pubsub_emulator() -> Path:
     return binary
 
 
+def install() -> list[str]:
+    """Everything `up` would fetch or build, done ahead (idempotent); returns what is in place."""
+    home = ensure_es_home()
+    user = ensure_es_user()
+    return [f"elasticsearch {ES_VERSION} in {home} (runs as {user.pw_name if user else 'the current user'}, java {java_home()})", f"pstest emulator {ensure_pubsub_emulator()}"]
+
+
 # --------------------------------------------------------------------------- the stack
 
 
@@ -550,7 +557,7 @@ class Stack:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("up", "down", "status", "env"))
+    parser.add_argument("command", choices=("install", "up", "down", "status", "env"))
     parser.add_argument("--components", default=None, help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)")
     args = parser.parse_args(argv)
     config = StackConfig.from_env()
@@ -565,6 +572,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stack.up(components)
             print(f"stack up in {time.monotonic() - started:.1f}s: {', '.join(components)} (state {config.state_dir})", file=sys.stderr)
             _print_exports(config)
+        elif args.command == "install":
+            for line in install():
+                print(line)
         elif args.command == "down":
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped) or 'nothing was running'}", file=sys.stderr)

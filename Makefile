@@ -1,0 +1,37 @@
+# GCP Log Bridge. `make demo` shows it working end to end; `make test` runs every test.
+# Each target is self-contained on a fresh machine: `make install` first is enough.
+
+PYTHON ?= python
+STACK := $(PYTHON) tools/stack.py
+
+.PHONY: install stack-install stack-up stack-down stack-status test demo bench
+
+## install: the package with its dev extras, then the local stack's prerequisites (idempotent)
+install:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[dev]'
+	@$(MAKE) --no-print-directory stack-install
+
+## stack-install: Java and Maven if missing, the Elasticsearch zip (Maven), its user, the pstest binary (go build)
+stack-install:
+	@command -v java >/dev/null && command -v mvn >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven; }
+	@command -v go >/dev/null || test -x /usr/local/go/bin/go || \
+		{ echo "Go 1.26 or newer is needed to build tools/pubsub-emulator (the machine image ships it in /usr/local/go)" >&2; exit 1; }
+	$(STACK) install
+
+## stack-up / stack-down: start or stop Elasticsearch, Pub/Sub, BigQuery and the functions (ports: tools/README.md)
+stack-up:
+	$(STACK) up
+
+stack-down:
+	$(STACK) down
+
+stack-status:
+	$(STACK) status
+
+## test: unit and integration tests; the integration tests start their own stack on free ports
+test:
+	$(PYTHON) -m pytest tests -q
+
+## demo: (see the demo's own target below once it lands)
+## bench: (see the benchmarks' own target below once they land)
