@@ -27,10 +27,10 @@ def _env() -> dict[str, str]:
     return {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     if not Path(TERRAFORM_BIN).exists():
         raise RuntimeError("terraform binary not found: install Terraform >= 1.5 (make terraform-check expects it)")
-    return subprocess.run([TERRAFORM_BIN, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=120)
+    return subprocess.run([TERRAFORM_BIN, *args], cwd=cwd, env={**_env(), **(env or {})}, capture_output=True, text=True, timeout=300)
 
 
 class StagedModule:

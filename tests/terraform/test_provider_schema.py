@@ -7,19 +7,8 @@ import pytest
 import re
 
 from .hcl import META_ARGUMENTS, Block, Module, load_module, modules
-from .provider_schema import load_schema
+from .provider_schema import ARCHIVE_FILE, load_schema
 
-# The hashicorp/archive provider is not in the cdktf google package; its one data source, from its docs (2.4).
-ARCHIVE_FILE = {
-    "attrs": {
-        "type": True, "output_path": True, "source_dir": False, "source_file": False, "source_content": False,
-        "source_content_filename": False, "excludes": False, "exclude_symlink_directories": False,
-        "output_file_mode": False,
-    },
-    "blocks": {"source": {"attrs": {"content": True, "filename": True}, "blocks": {}, "readable": []}},
-    "readable": ["id", "output_base64sha256", "output_base64sha512", "output_md5", "output_path", "output_sha",
-                 "output_sha256", "output_sha512", "output_size"],
-}
 _IGNORED = META_ARGUMENTS | {"__start_line__", "__end_line__"}
 
 
