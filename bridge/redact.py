@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hmac
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import orjson
@@ -26,20 +25,21 @@ import orjson
 from .errors import ConfigError, NormalizeError
 from .redaction.keys import HmacKey, SecretFetch, key_from_environment
 from .redaction.paths import PathAutomaton, PathState, Scoped, first_keys, last_keys
-from .redaction.prefilter import Prefilter, build_prefilter
+from .redaction.detectors import number_stretches
+from .redaction.prefilter import build_prefilter
 from .redaction.rules import HashSettings, Rule, RuleFile, load_rule_file
 
-_NOTHING_FIRED: Mapping[str, int] = MappingProxyType({})
 _DROP = object()  # returned by the walk for a field to remove
 _MAX_DEPTH = 512  # deeper entries are hostile; refusing them beats a RecursionError
 _PLANS_PER_RULE_SET = 4096
+_AUTOMATA_PER_PLAN = 256
 _SMALLEST_SCANNED_INT = 10**8  # shorter numbers cannot hold a phone, card or RRN
 
 
 @dataclass(frozen=True, slots=True)
 class RedactionResult:
     entry: dict[str, Any]
-    fired: Mapping[str, int]
+    fired: Mapping[str, int]  # a plain dict, so that it serialises as it is
 
 
 class _Context:
@@ -59,19 +59,23 @@ class _Context:
 
 
 class _Scanner:
-    """The content rules in force at one field path, in priority order."""
+    """The content rules in force at one field path; their order is their priority."""
 
-    __slots__ = ("rules", "min_length")
+    __slots__ = ("min_length", "_plain", "_numeric", "_numeric_length")
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
-        self.rules = rules
+        ranked = list(enumerate(rules))
         self.min_length = min(r.detector.min_length for r in rules)  # type: ignore[union-attr]
+        self._plain = tuple((p, r) for p, r in ranked if r.detector.find_in is None)  # type: ignore[union-attr]
+        # Detectors of numbers share one pass that finds the stretches they can match in.
+        self._numeric = tuple((p, r) for p, r in ranked if r.detector.find_in is not None)  # type: ignore[union-attr]
+        self._numeric_length = min((r.detector.min_length for _, r in self._numeric), default=0)  # type: ignore[union-attr]
 
     def scan(self, text: str, context: _Context) -> Any:
         if len(text) < self.min_length:
             return text
-        found = []
-        for priority, rule in enumerate(self.rules):
+        found: list[tuple[int, int, int, str, Rule]] = []
+        for priority, rule in self._plain:
             detector = rule.detector
             if len(text) < detector.min_length:  # type: ignore[union-attr]
                 continue
@@ -82,12 +86,21 @@ class _Scanner:
                         break
                 else:
                     continue
-            for start, end, canonical in detector.find(text):  # type: ignore[union-attr]
-                if rule.allow is None or not rule.allow.fullmatch(text[start:end]):
-                    found.append((priority, start, end, canonical, rule))
+            _keep(found, priority, rule, text, detector.find(text))  # type: ignore[union-attr]
+        if self._numeric and len(text) >= self._numeric_length:
+            stretches = number_stretches(text)
+            if stretches:
+                for priority, rule in self._numeric:
+                    _keep(found, priority, rule, text, rule.detector.find_in(text, stretches))  # type: ignore[union-attr]
         if not found:
             return text
         return _replace(text, found, context)
+
+
+def _keep(found: list[tuple[int, int, int, str, Rule]], priority: int, rule: Rule, text: str, spans: list[tuple[int, int, str]]) -> None:
+    for start, end, canonical in spans:
+        if rule.allow is None or not rule.allow.fullmatch(text[start:end]):
+            found.append((priority, start, end, canonical, rule))
 
 
 def _replace(text: str, found: list[tuple[int, int, int, str, Rule]], context: _Context) -> Any:
@@ -120,21 +133,34 @@ def _whole_field(rule: Rule, value: Any, context: _Context) -> Any:
     return context.replacement(rule, canonical)
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    root: PathState[_Scanner]
-    prefilter: Prefilter
-
-
 def _scoped(rule: Rule) -> Scoped:
     return Scoped(rule.paths, rule.exclude_paths, rule.detector is None, rule)
 
 
-def _plan_for(rules: tuple[Rule, ...]) -> _Plan:
-    scoped = [_scoped(r) for r in rules]
-    automaton = PathAutomaton(scoped, lambda indices: _Scanner(tuple(rules[i] for i in indices)))
-    roots = first_keys(scoped)
-    return _Plan(automaton.root, build_prefilter(rules, None if roots is None else tuple(sorted(roots)), last_keys(scoped)))
+def _automaton_root(rules: tuple[Rule, ...]) -> PathState[_Scanner]:
+    return PathAutomaton([_scoped(r) for r in rules], lambda indices: _Scanner(tuple(rules[i] for i in indices))).root
+
+
+class _Plan:
+    """The rules in force for one log name and resource type, their prefilter, and an
+    automaton for each subset of them the prefilter leaves as candidates."""
+
+    __slots__ = ("rules", "prefilter", "_roots")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        scoped = [_scoped(r) for r in rules]
+        roots = first_keys(scoped)
+        self.prefilter = build_prefilter(rules, None if roots is None else tuple(sorted(roots)), last_keys(scoped))
+        self._roots: dict[frozenset[int], PathState[_Scanner]] = {}
+
+    def root(self, candidates: frozenset[int]) -> PathState[_Scanner]:
+        root = self._roots.get(candidates)
+        if root is None:
+            if len(self._roots) >= _AUTOMATA_PER_PLAN:
+                self._roots.clear()
+            root = self._roots[candidates] = _automaton_root(tuple(self.rules[i] for i in sorted(candidates)))
+        return root
 
 
 class _RuleSet:
@@ -168,7 +194,7 @@ class _RuleSet:
         )
         plan = self._by_subset.get(subset)
         if plan is None:
-            plan = self._by_subset[subset] = _plan_for(tuple(self._rules[i] for i in subset))
+            plan = self._by_subset[subset] = _Plan(tuple(self._rules[i] for i in subset))
         return plan
 
 
@@ -183,6 +209,8 @@ class Redactor:
         self._hashing: HashSettings = rule_file.hashing
         self._key = hmac_key
         self._default = _RuleSet(rule_file.default)
+        content = tuple(replace(r, action="mask") if r.action == "drop" else r for r in rule_file.default if r.detector is not None)
+        self._text_scanner = _Scanner(content) if content else None
         self._destinations = {name: _RuleSet(rules) for name, rules in rule_file.destinations.items()}
 
     @classmethod
@@ -204,11 +232,20 @@ class Redactor:
     def apply(self, entry: dict[str, Any], destination: str | None = None) -> RedactionResult:
         rule_set = self._destinations.get(destination, self._default) if destination is not None else self._default
         plan = rule_set.plan(entry)
-        if plan.root.dead or not plan.prefilter.may_match(entry):
-            return RedactionResult(entry, _NOTHING_FIRED)
+        candidates = plan.prefilter.candidates(entry)
+        if not candidates:
+            return RedactionResult(entry, {})
+        root = plan.root(candidates)
+        if root.dead:
+            return RedactionResult(entry, {})
         context = _Context(self._hash)
-        redacted = _walk_dict(entry, plan.root, context, 0)
-        return RedactionResult(redacted, MappingProxyType(context.fired) if context.fired else _NOTHING_FIRED)
+        return RedactionResult(_walk_dict(entry, root, context, 0), context.fired)
+
+    def redact_text(self, text: str) -> str:
+        """Free text (a dead letter's raw data) through every content rule of the default set,
+        whatever their scope; `drop` masks here, as there is no field to remove."""
+        redacted = self._text_scanner.scan(text, _Context(self._hash)) if self._text_scanner else text
+        return text if redacted is _DROP else redacted
 
     def _hash(self, value: str) -> str:
         digest = hmac.digest(self._key.get(), value.encode("utf-8", "surrogatepass"), "sha256")  # type: ignore[union-attr]

@@ -40,6 +40,9 @@ class Detector:
     confirm: str | None = None  # "numbers", "email" or None
     bare_lengths: frozenset[int] = frozenset()
     min_digits: int = 0
+    # For detectors that only match inside `number_stretches`: find given those, computed once
+    # per string for all such detectors.
+    find_in: Callable[[str, list[tuple[int, int]]], list[Span]] | None = None
 
 
 # Digit detectors refuse to start or end inside a longer number or word ("ID12345...",
@@ -58,9 +61,17 @@ def _digits(text: str) -> str:
 _NUMBER_LIKE = re.compile(r"[0-9+(][0-9 ().+\-]{8,}")
 
 
-def _in_numbers(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    for stretch in _NUMBER_LIKE.finditer(text):
-        yield from pattern.finditer(text, stretch.start(), stretch.end() + 2)
+def number_stretches(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _NUMBER_LIKE.finditer(text)]
+
+
+def _in_numbers(pattern: re.Pattern[str], text: str, stretches: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    for start, end in stretches:
+        yield from pattern.finditer(text, start, end + 2)
+
+
+def _whole_text(find_in: Callable[[str, list[tuple[int, int]]], list[Span]]) -> Callable[[str], list[Span]]:
+    return lambda text: find_in(text, number_stretches(text))
 
 
 # --- e-mail ------------------------------------------------------------------------------
@@ -133,9 +144,9 @@ _PHONE_KR = re.compile(
 )
 
 
-def _find_phone_kr(text: str) -> list[Span]:
+def _find_phone_kr(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
     spans = []
-    for m in _in_numbers(_PHONE_KR, text):
+    for m in _in_numbers(_PHONE_KR, text, stretches):
         digits = _digits(m.group())
         if digits.startswith("82"):  # national numbers start with 0; this is the country code
             digits = "0" + digits[2:].removeprefix("0")
@@ -186,9 +197,9 @@ def _find_phone_international(text: str) -> list[Span]:
 _RRN = re.compile(rf"{_LEFT}([0-9]{{6}})([- ]?)([0-9]{{7}}){_RIGHT}")
 
 
-def _find_rrn(text: str) -> list[Span]:
+def _find_rrn(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
     spans = []
-    for m in _in_numbers(_RRN, text):
+    for m in _in_numbers(_RRN, text, stretches):
         digits = m.group(1) + m.group(3)
         # The check digit tells RRNs from corporate registration numbers and epoch-millisecond
         # times of the same shape; numbers of the post-2020 kind have none.
@@ -236,9 +247,9 @@ def _card_in(groups: list[re.Match[str]], text: str) -> Span | None:
     return None
 
 
-def _find_card(text: str) -> list[Span]:
+def _find_card(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
     spans = []
-    for run in _in_numbers(_DIGIT_RUN, text):
+    for run in _in_numbers(_DIGIT_RUN, text, stretches):
         if run.end() - run.start() < 13:
             continue
         groups = list(_GROUP.finditer(text, run.start(), run.end()))
@@ -363,9 +374,9 @@ BUILTIN: dict[str, Detector] = {
     for d in (
         Detector("email", _find_email, ("@", "%40"), ("@", "%40"), 6, "email"),
         Detector("phone_international", _find_phone_international, ("+1",), ("+",), 9, "numbers", frozenset(), 8),
-        Detector("phone_kr", _find_phone_kr, _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11, 12}), 9),
-        Detector("kr_rrn", _find_rrn, _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13}), 13),
-        Detector("payment_card", _find_card, _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13, 14, 15, 16}), 13),
+        Detector("phone_kr", _whole_text(_find_phone_kr), _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11, 12}), 9, _find_phone_kr),
+        Detector("kr_rrn", _whole_text(_find_rrn), _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13}), 13, _find_rrn),
+        Detector("payment_card", _whole_text(_find_card), _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13, 14, 15, 16}), 13, _find_card),
         Detector("bearer_token", _find_bearer, ("earer", "EARER", "ya29."), ("earer", "EARER", "ya29."), 21),
         Detector("jwt", _find_jwt, ("eyJ",), ("eyJ",), 20),
         Detector("gcp_private_key", _find_private_key, ("PRIVATE KEY",), ("PRIVATE KEY",), 60),
