@@ -4,7 +4,7 @@
 PYTHON ?= python
 STACK := $(PYTHON) tools/stack.py
 
-.PHONY: install stack-install stack-up stack-down stack-status test demo bench
+.PHONY: install stack-install stack-up stack-down stack-status test terraform-check demo bench
 
 ## install: the package with its dev extras, then the local stack's prerequisites (idempotent)
 install:
@@ -30,8 +30,14 @@ stack-status:
 	$(STACK) status
 
 ## test: unit and integration tests; the integration tests start their own stack on free ports
-test:
-	$(PYTHON) -m pytest tests -q
+test: terraform-check
+	$(PYTHON) -m pytest tests -q --ignore=tests/terraform
+
+## terraform-check: fmt, offline `terraform validate` of both examples, provider schema, wiring, every variable
+## validation, the BigQuery schema shared with the bridge, least privilege, checkov (see terraform/README.md)
+terraform-check:
+	CHECKPOINT_DISABLE=1 terraform fmt -check -recursive terraform
+	$(PYTHON) -m pytest tests/terraform -q
 
 ## demo: (see the demo's own target below once it lands)
 ## bench: (see the benchmarks' own target below once they land)
