@@ -48,7 +48,7 @@ ES_ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ES_
 ES_USER = "esbridge"
 ES_HEAP = "-Xms1g -Xmx1g"
 # Extracted once per version, readable by the Elasticsearch user (root's home is mode 700).
-ES_INSTALL_ROOT = Path("/var/cache/gcp-log-bridge") if os.geteuid() == 0 else Path.home() / ".cache/gcp-log-bridge"
+ES_INSTALL_ROOT = Path(os.environ.get("BRIDGE_ES_CACHE") or ("/var/cache/gcp-log-bridge" if os.geteuid() == 0 else Path.home() / ".cache/gcp-log-bridge"))
 BIN_CACHE = Path.home() / ".cache/gcp-log-bridge/bin"
 PUBSUB_EMULATOR_SRC = TOOLS / "pubsub-emulator"
 
@@ -280,7 +280,8 @@ def ensure_es_home() -> Path:
         if (home / "bin/elasticsearch").exists():
             return home
         if not es_zip().exists():
-            _run(["mvn", "-q", "-B", "dependency:get", f"-Dartifact={ES_ARTIFACT}", "-Dtransitive=false"], "fetching Elasticsearch with Maven")
+            maven_repo = f"-Dmaven.repo.local={Path.home() / '.m2/repository'}"  # where es_zip() looks, whatever Java thinks home is
+            _run(["mvn", "-q", "-B", maven_repo, "dependency:get", f"-Dartifact={ES_ARTIFACT}", "-Dtransitive=false"], "fetching Elasticsearch with Maven")
         staging = Path(tempfile.mkdtemp(dir=ES_INSTALL_ROOT, prefix=".extract-"))
         with zipfile.ZipFile(es_zip()) as archive:
             for info in archive.infolist():
