@@ -382,61 +382,24 @@ def recorder_from_env(environ: Mapping[str, str] = os.environ) -> MetricsRecorde
     return MetricsRecorder(writer, catalog, min_interval_s=interval)
 
 
-def record_delivery(
-    recorder: MetricsRecorder,
-    destination: str,
-    *,
-    written: int,
-    retried: int,
-    dead_letter_reasons: Sequence[str],
-    publish_times_ns: Sequence[int],
-    written_at_ns: int,
-) -> None:
-    """One delivery's outcome: counts, dead letters by reason code, and the lag of the written entries.
-
-    publish_times_ns holds one publish time per written entry's message (entries of one message share it).
-    """
-    if written:
-        recorder.record("entries_written", written, destination=destination)
-    if retried:
-        recorder.record("entries_retried", retried, destination=destination)
-    for reason in dead_letter_reasons:
+def record_report(recorder: MetricsRecorder, destination: str, report: Any) -> None:
+    """One delivery's outcome from a bridge.delivery.DeliveryReport: written, retried, dead letters by reason
+    code, and the lag of each written entry (entries of one message share its publish time)."""
+    if report.written:
+        recorder.record("entries_written", report.written, destination=destination)
+    if report.retry:
+        recorder.record("entries_retried", report.retry, destination=destination)
+    for reason in report.dead_letter_reasons:
         recorder.record("entries_dead_lettered", 1, destination=destination, reason=reason_code(reason))
+    written_at_ns = report.finished_at_ns or time.time_ns()
     lags: dict[int, int] = {}
-    for published in publish_times_ns:
+    for published in report.written_publish_times_ns:
         lags[published] = lags.get(published, 0) + 1
     for published, entries in lags.items():
         recorder.record_lag(destination, (written_at_ns - published) / 1e9, entries)
-
-
-def record_report(recorder: MetricsRecorder, destination: str, report: Any) -> None:
-    """A bridge.delivery.DeliveryReport, as recorded by every entry point."""
-    record_delivery(
-        recorder,
-        destination,
-        written=report.written,
-        retried=report.retry,
-        dead_letter_reasons=report.dead_letter_reasons,
-        publish_times_ns=report.written_publish_times_ns,
-        written_at_ns=report.finished_at_ns,
-    )
 
 
 def reason_code(reason: str) -> str:
     """The machine-readable code of a reason ("decode_error: not JSON" -> "decode_error"), never free text."""
     code = reason.split(":", 1)[0].strip()
     return code if code.replace("_", "").isalnum() and code.isascii() and len(code) <= 40 else OVERFLOW_LABEL
-
-
-def record_report(recorder: MetricsRecorder, destination: str, report: Any) -> None:
-    """record_delivery from a bridge.delivery.DeliveryReport (written, retry, dead_letter_reasons,
-    written_publish_times_ns, finished_at_ns)."""
-    record_delivery(
-        recorder,
-        destination,
-        written=report.written,
-        retried=report.retry,
-        dead_letter_reasons=report.dead_letter_reasons,
-        publish_times_ns=report.written_publish_times_ns,
-        written_at_ns=report.finished_at_ns or time.time_ns(),
-    )

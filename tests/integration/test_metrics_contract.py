@@ -13,13 +13,14 @@ import pytest
 from google.cloud.monitoring_v3 import CreateTimeSeriesRequest
 from google.protobuf import empty_pb2
 
+from bridge.delivery import DeliveryReport
 from bridge.metrics import (
     MAX_SERIES_PER_REQUEST,
     MetricsRecorder,
     MonitoringWriter,
     load_catalog,
     metric_service_client,
-    record_delivery,
+    record_report,
     recorder_from_env,
     task_resource,
 )
@@ -186,16 +187,16 @@ def show(server, capsys, series_per_request: int = 12) -> None:
 
 def deliver_sample(recorder: MetricsRecorder) -> None:
     written_at = int(T0 * 1e9)
-    record_delivery(
-        recorder, "elasticsearch", written=1200, retried=30,
-        dead_letter_reasons=["decode_error: not JSON", "rejected: mapper_parsing_exception", "decode_error: bad base64"],
-        publish_times_ns=[written_at - 250_000_000] * 1000 + [written_at - 3_000_000_000] * 200,
-        written_at_ns=written_at,
-    )
-    record_delivery(
-        recorder, "bigquery", written=800, retried=0, dead_letter_reasons=["normalize_error: timestamp out of range"],
-        publish_times_ns=[written_at - 1_000_000_000] * 800, written_at_ns=written_at,
-    )
+    record_report(recorder, "elasticsearch", DeliveryReport(
+        ack=(), written=1200, retry=30, dead_lettered=3,
+        dead_letter_reasons=("decode_error: not JSON", "rejected: mapper_parsing_exception", "decode_error: bad base64"),
+        written_publish_times_ns=(written_at - 250_000_000,) * 1000 + (written_at - 3_000_000_000,) * 200,
+        finished_at_ns=written_at,
+    ))
+    record_report(recorder, "bigquery", DeliveryReport(
+        ack=(), written=800, dead_lettered=1, dead_letter_reasons=("normalize_error: timestamp out of range",),
+        written_publish_times_ns=(written_at - 1_000_000_000,) * 800, finished_at_ns=written_at,
+    ))
 
 
 def test_series_metric_types_labels_and_values_received(server, clock, capsys):

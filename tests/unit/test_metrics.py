@@ -7,6 +7,7 @@ import statistics
 
 import pytest
 
+from bridge.delivery import DeliveryReport
 from bridge.errors import ConfigError
 from bridge.metrics import (
     DESCRIPTORS_FILE,
@@ -16,7 +17,6 @@ from bridge.metrics import (
     MetricsRecorder,
     load_catalog,
     reason_code,
-    record_delivery,
     record_report,
 )
 
@@ -166,10 +166,13 @@ def test_failed_write_keeps_the_totals_for_the_next_flush():
     assert writer.requests[0][0].value == 5
 
 
-def test_record_delivery_counts_outcomes_and_groups_lag_by_publish_time():
+def test_record_report_counts_outcomes_and_groups_lag_by_publish_time():
     rec, writer, clock = recorder()
-    record_delivery(rec, "elasticsearch", written=3, retried=2, dead_letter_reasons=["decode_error: x", "decode_error: y"],
-                    publish_times_ns=[1_000_000_000, 1_000_000_000, 2_000_000_000], written_at_ns=4_000_000_000)
+    report = DeliveryReport(
+        ack=(True, True, False), written=3, retry=2, dead_lettered=2, dead_letter_reasons=("decode_error: x", "decode_error: y"),
+        written_publish_times_ns=(1_000_000_000, 1_000_000_000, 2_000_000_000), finished_at_ns=4_000_000_000,
+    )
+    record_report(rec, "elasticsearch", report)
     clock.now += 10
     rec.flush()
     got = {(p.metric_type.rsplit("/", 1)[1], tuple(sorted(p.labels.items()))): p.value for p in writer.requests[0]}
@@ -178,22 +181,6 @@ def test_record_delivery_counts_outcomes_and_groups_lag_by_publish_time():
     assert got[("entries_dead_lettered", (("destination", "elasticsearch"), ("reason", "decode_error")))] == 2
     lag = got[("delivery_lag", (("destination", "elasticsearch"),))]
     assert (lag["count"], lag["mean"]) == (3, pytest.approx((3 + 3 + 2) / 3))
-
-
-def test_record_report_reads_a_delivery_report():
-    from bridge.delivery import DeliveryReport
-
-    rec, writer, clock = recorder()
-    report = DeliveryReport(
-        ack=(True, True), written=2, retry=1, dead_lettered=1, dead_letter_reasons=("rejected: mapping",),
-        written_publish_times_ns=(1_000_000_000, 1_000_000_000), finished_at_ns=1_500_000_000,
-    )
-    record_report(rec, "bigquery", report)
-    clock.now += 10
-    rec.flush()
-    got = {p.metric_type.rsplit("/", 1)[1]: p.value for p in writer.requests[0]}
-    assert (got["entries_written"], got["entries_retried"], got["entries_dead_lettered"]) == (2, 1, 1)
-    assert (got["delivery_lag"]["count"], got["delivery_lag"]["mean"]) == (2, pytest.approx(0.5))
 
 
 @pytest.mark.parametrize("environ", [{}, {"BRIDGE_METRICS": "off", "BRIDGE_METRICS_PROJECT": "p"}])
