@@ -2,6 +2,8 @@
 bridge/schema/metric_descriptors.json (Terraform evaluated for real, offline)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bridge.metrics import load_catalog
@@ -45,3 +47,12 @@ def test_alerts_cover_exports_backlog_dead_letters_and_function_errors():
     assert value(policies["oldest_unacked"]["for_each"]) == "${var.subscriptions}"  # one per subscription
     metric = next(b.body for b in modules()["modules/monitoring"].blocks if b.type == "google_logging_metric")
     assert set(value(metric["label_extractors"])) == {"cluster", "namespace"}
+
+
+def test_every_alert_and_chart_filter_names_a_resource_type_and_a_metric_type():
+    # The Monitoring API refuses a threshold condition whose filter lacks either.
+    text = modules()["modules/monitoring"].text()
+    filters = re.findall(r'filter\s*=\s*"((?:[^"\\]|\\.)*)"', text)
+    metric_filters = [f for f in filters if "metric.type" in f]  # the log filter of the log-based metric has none
+    assert len(metric_filters) >= 12
+    assert [f for f in metric_filters if "resource.type" not in f] == []

@@ -12,7 +12,7 @@ resource "google_monitoring_alert_policy" "sink_export_errors" {
   conditions {
     display_name = "exports/error_count > ${var.thresholds.export_errors}"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/exports/error_count\""
+      filter          = "resource.type=\"logging_sink\" AND metric.type=\"logging.googleapis.com/exports/error_count\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.thresholds.export_errors
       duration        = "0s"
@@ -20,6 +20,7 @@ resource "google_monitoring_alert_policy" "sink_export_errors" {
         alignment_period     = "300s"
         per_series_aligner   = "ALIGN_SUM"
         cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["resource.label.name"]
       }
     }
   }

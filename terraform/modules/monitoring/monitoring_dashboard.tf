@@ -12,7 +12,7 @@ locals {
         col   = 0
         series = [
           { filter = "resource.type=\"pubsub_subscription\" AND resource.label.subscription_id=\"${var.subscriptions[d]}\" AND metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
-          { filter = "metric.type=\"${local.metric_type["entries_written"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
+          { filter = "resource.type=\"${local.descriptors.resource_type}\" AND metric.type=\"${local.metric_type["entries_written"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
         ]
       }
       "${d}/backlog" = {
@@ -29,8 +29,8 @@ locals {
         row   = i
         col   = 2
         series = [
-          { filter = "metric.type=\"${local.metric_type["delivery_lag"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] },
-          { filter = "metric.type=\"${local.metric_type["delivery_lag"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99", group_by = [] },
+          { filter = "resource.type=\"${local.descriptors.resource_type}\" AND metric.type=\"${local.metric_type["delivery_lag"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] },
+          { filter = "resource.type=\"${local.descriptors.resource_type}\" AND metric.type=\"${local.metric_type["delivery_lag"]}\" AND metric.label.destination=\"${d}\"", aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99", group_by = [] },
         ]
       }
     }]...),
@@ -40,8 +40,8 @@ locals {
         row   = length(local.destinations)
         col   = 0
         series = [
-          { filter = "metric.type=\"${local.metric_type["entries_dead_lettered"]}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.destination", "metric.label.reason"] },
-          { filter = "metric.type=\"${local.metric_type["entries_retried"]}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.destination"] },
+          { filter = "resource.type=\"${local.descriptors.resource_type}\" AND metric.type=\"${local.metric_type["entries_dead_lettered"]}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.destination", "metric.label.reason"] },
+          { filter = "resource.type=\"${local.descriptors.resource_type}\" AND metric.type=\"${local.metric_type["entries_retried"]}\"", aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.destination"] },
         ]
       }
       "dead_letters/subscription" = {
@@ -57,7 +57,7 @@ locals {
         row   = length(local.destinations)
         col   = 2
         series = [
-          { filter = "metric.type=\"logging.googleapis.com/exports/error_count\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = [] },
+          { filter = "resource.type=\"logging_sink\" AND metric.type=\"logging.googleapis.com/exports/error_count\"", aligner = "ALIGN_SUM", reducer = "REDUCE_SUM", group_by = ["resource.label.name"] },
         ]
       }
     },
