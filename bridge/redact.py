@@ -30,7 +30,7 @@ from .redaction.prefilter import build_prefilter
 from .redaction.rules import HashSettings, Rule, RuleFile, load_rule_file
 
 _DROP = object()  # returned by the walk for a field to remove
-_MAX_DEPTH = 512  # deeper entries are hostile; refusing them beats a RecursionError
+_MAX_DEPTH = 200  # deeper entries are hostile (and beyond what orjson writes); refusing them beats a RecursionError
 _PLANS_PER_RULE_SET = 4096
 _AUTOMATA_PER_PLAN = 256
 _SMALLEST_SCANNED_INT = 10**8  # shorter numbers cannot hold a phone, card or RRN

@@ -396,10 +396,12 @@ def pattern_detector(
     literals: tuple[str, ...] | None = None,
     min_length: int = 1,
 ) -> Detector:
-    """A user-defined detector; raises re.error or IndexError for a bad pattern or group."""
+    """A user-defined detector; raises re.error or ValueError for a bad pattern or group."""
     compiled = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
     if isinstance(group, str) and group not in compiled.groupindex or isinstance(group, int) and not 0 <= group <= compiled.groups:
-        raise IndexError(f"pattern has no group {group!r}")
+        raise ValueError(f"pattern has no group {group!r}")
+    if compiled.search("") is not None:
+        raise ValueError("pattern matches the empty string")
 
     def find(text: str) -> list[Span]:
         spans = []

@@ -219,10 +219,8 @@ def _user_detector(name: str, spec: Mapping[str, Any], source: str) -> Detector:
         )
     except re.error as error:
         raise _error(source, f"{what}: pattern is not a valid regular expression ({error})") from None
-    except IndexError as error:
+    except ValueError as error:
         raise _error(source, f"{what}: {error}") from None
-    if detector.find(""):
-        raise _error(source, f"{what}: pattern matches the empty string")
     return detector
 
 
