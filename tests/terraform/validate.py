@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,9 +29,13 @@ def build_schema_provider() -> Path:
     binary = BIN_DIR / f"terraform-provider-schema-{digest}"
     if not binary.exists():
         BIN_DIR.mkdir(parents=True, exist_ok=True)
-        build = subprocess.run(["go", "build", "-o", str(binary), "."], cwd=SOURCE, capture_output=True, text=True, timeout=900)
+        go = shutil.which("go") or "/usr/local/go/bin/go"
+        env = {**os.environ, "GOFLAGS": "-buildvcs=false"}  # no VCS stamp: the source sits inside this repository
+        partial = binary.with_name(f"{binary.name}.{os.getpid()}")  # renamed when complete: parallel runs never see half a file
+        build = subprocess.run([go, "build", "-o", str(partial), "."], cwd=SOURCE, env=env, capture_output=True, text=True, timeout=900)
         if build.returncode != 0:
             raise RuntimeError(f"building the schema provider failed:\n{build.stderr}")
+        os.replace(partial, binary)
     return binary
 
 
