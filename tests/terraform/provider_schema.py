@@ -1,16 +1,17 @@
-"""The google provider's resource schemas, read offline from the cdktf prebuilt provider package.
+"""The google provider's schema, read offline from the cdktf prebuilt provider package.
 
 The provider binary cannot be fetched here (see terraform/README.md), but the
 ``cdktf-cdktf-provider-google`` wheel on PyPI ships a jsii assembly generated from
-the provider's own schema: every resource and data source with its arguments,
-which are required, and which are nested blocks. We reduce it to a small JSON
-tree cached under ~/.cache so the Terraform checks can verify every argument and
-block we write against the real provider schema.
+the provider's own schema: every resource, data source and the provider block, with
+their arguments and types, which are required, which are nested blocks, and the
+attributes a reference may read. We reduce it to a JSON tree cached under ~/.cache,
+used by the Python checks and served to Terraform by tests/terraform/schema_provider.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -137,7 +138,9 @@ def build_schema() -> dict:
 def load_schema() -> dict:
     if not SCHEMA_CACHE.exists():
         SCHEMA_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        SCHEMA_CACHE.write_text(json.dumps(build_schema()))
+        partial = SCHEMA_CACHE.with_name(f"{SCHEMA_CACHE.name}.{os.getpid()}")
+        partial.write_text(json.dumps(build_schema()))
+        os.replace(partial, SCHEMA_CACHE)  # parallel runs never read half a file
     return json.loads(SCHEMA_CACHE.read_text())
 
 
