@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,19 +82,22 @@ def _scan(es, index: str, fields: list[str]):
                 ignore_unavailable=True, allow_no_indices=True)
 
 
-def bigquery_ids(config: StackConfig) -> tuple[set[str], set[str]]:
-    from google.api_core.client_options import ClientOptions
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import bigquery
+def bigquery_ids(config: StackConfig) -> tuple[set[str], set[str], int]:
+    """Ids in the deduplicated view (the documented place to query), dead-letter ids, and raw row count."""
+    from bridge.sinks.bigquery.settings import BigQuerySettings
 
-    client = bigquery.Client(project=config.bq_project, credentials=AnonymousCredentials(),
-                             client_options=ClientOptions(api_endpoint=config.bq_endpoint))
-    table = f"`{config.bq_project}.{config.bq_dataset}`"
-    stored = {row[0] for row in client.query(f"SELECT DISTINCT entry_id FROM {table}.logs").result()}
+    settings = BigQuerySettings.from_env(config.exports())
+    client = settings.client()
+    views, tables = f"`{config.bq_project}.{settings.views_dataset}`", f"`{config.bq_project}.{settings.dataset}`"
+    everything = "WHERE timestamp >= TIMESTAMP '1970-01-01'"  # the table requires a partition filter
+    stored = [row[0] for row in client.query(f"SELECT entry_id FROM {views}.logs_dedup {everything}").result()]
+    raw_rows = next(iter(client.query(f"SELECT COUNT(*) FROM {tables}.logs {everything}").result()))[0]
     dead = set()
-    for row in client.query(f"SELECT entry_id, message_id FROM {table}.logs_dead_letter").result():
+    for row in client.query(f"SELECT entry_id, message_id FROM {tables}.logs_dead_letter").result():
         dead.update(v for v in row.values() if v)
-    return stored, dead
+    if len(stored) != len(set(stored)):
+        raise SystemExit(f"the deduplicated view returned {len(stored) - len(set(stored))} duplicate entries")
+    return set(stored), dead, raw_rows
 
 
 def drain_pubsub_dead_letters(subscriber, subscription: str) -> set[str]:
@@ -110,6 +115,13 @@ def lost(published: list[Published], stored: set[str], dead: set[str]) -> list[P
     return [p for p in published if p.entry_id not in stored and p.entry_id not in dead and p.message_id not in dead]
 
 
+def setup_destinations(config: StackConfig) -> None:
+    """What `terraform apply` provides in GCP: the index templates and the BigQuery tables and views."""
+    env = {**os.environ, **config.exports()}
+    for command in ("es-setup", "bq-setup"):
+        subprocess.run([sys.executable, "-m", "bridge", command], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def run(count: int, stack: Stack) -> str:
     from google.cloud import pubsub_v1
     from push_relay import PushRelay
@@ -119,22 +131,27 @@ def run(count: int, stack: Stack) -> str:
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     topology = Topology(project=config.bq_project)
     topology.create(publisher, subscriber)
+    setup_destinations(config)
     published = publish_all(publisher, topology.topic, count)
     relays = [
-        PushRelay(topology.subscription("elasticsearch"), config.function_url("to_elasticsearch"), max_in_flight=32),
-        PushRelay(topology.subscription("bigquery"), config.function_url("to_bigquery"), max_in_flight=32),
+        PushRelay(subscriber, topology.subscription("elasticsearch"), config.function_url("to_elasticsearch"), max_in_flight=32),
+        PushRelay(subscriber, topology.subscription("bigquery"), config.function_url("to_bigquery"), max_in_flight=32),
     ]
+    with ThreadPoolExecutor(len(relays)) as pool:
+        stats = list(pool.map(lambda relay: relay.run_until_idle(timeout_s=600.0, idle_s=5.0), relays))
     for relay in relays:
-        relay.start()
-    for relay in relays:
-        relay.wait_idle(idle_s=5.0, timeout_s=600.0)
-        relay.stop()
+        relay.close()
+    print(f"push deliveries: {[vars(s) if hasattr(s, '__dict__') else s for s in stats]}", file=sys.stderr)
     pubsub_dead = drain_pubsub_dead_letters(subscriber, topology.dead_letter_subscription)
     es_stored, es_dead = elasticsearch_ids(config.es_url)
-    bq_stored, bq_dead = bigquery_ids(config)
+    bq_stored, bq_dead, bq_rows = bigquery_ids(config)
+    print(f"bigquery: {bq_rows} rows in the table, {len(bq_stored)} entries in the deduplicated view", file=sys.stderr)
     es_lost = lost(published, es_stored, es_dead | pubsub_dead)
     bq_lost = lost(published, bq_stored, bq_dead | pubsub_dead)
     published_ids = {p.entry_id for p in published if p.entry_id}
+    print(f"published {len(published)} messages carrying {len(published_ids)} distinct entries and {len(POISON)} poison "
+          f"messages; {len(published) - len(published_ids) - len(POISON)} repeat an earlier entry (same logName, insertId and "
+          "timestamp, as a redelivery would) and must be stored once", file=sys.stderr)
     all_dead = es_dead | bq_dead | pubsub_dead
     dead_letter = sum(1 for p in published if p.message_id in all_dead or (p.entry_id and p.entry_id in all_dead))
     for name, missing in (("elasticsearch", es_lost), ("bigquery", bq_lost)):
