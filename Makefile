@@ -39,5 +39,7 @@ terraform-check:
 	CHECKPOINT_DISABLE=1 terraform fmt -check -recursive terraform
 	$(PYTHON) -m pytest tests/terraform -q
 
-## demo: (see the demo's own target below once it lands)
+## demo: start the stack, publish GKE-style logs like a sink, deliver like push, print one line of counts
+demo: install
+	$(PYTHON) -m demo.run
 ## bench: (see the benchmarks' own target below once they land)
