@@ -6,8 +6,10 @@ import sys
 from contextlib import ExitStack
 
 from . import backfill, worker
+from .config import redactor_from_env
 from .convert import run_convert
 from .pipeline import Transform
+from .redact import Redactor
 from .sinks.bigquery import cli as bigquery_cli
 from .sinks.elasticsearch import cli as elasticsearch_cli
 
@@ -16,7 +18,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         source = stack.enter_context(open(args.input, "rb")) if args.input != "-" else sys.stdin.buffer
         dead = stack.enter_context(open(args.dead_letter, "wb")) if args.dead_letter else sys.stderr.buffer
-        counts = run_convert(source, sys.stdout.buffer, dead, Transform(destination=args.to))
+        redactor = None if args.no_redact else Redactor.from_file(args.rules) if args.rules else redactor_from_env()
+        counts = run_convert(source, sys.stdout.buffer, dead, Transform(destination=args.to, redactor=redactor))
     sys.stdout.flush()
     print(
         f"convert: lines={counts.lines} converted={counts.converted} dead_letter={counts.dead_lettered}",
@@ -32,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--to", choices=("elasticsearch", "bigquery"), required=True)
     convert.add_argument("--input", default="-", help="JSON lines file (default: standard input)")
     convert.add_argument("--dead-letter", help="file for lines that cannot be converted (default: standard error)")
+    convert.add_argument("--rules", help="redaction rules file (default: the packaged rules, or BRIDGE_REDACTION_RULES)")
+    convert.add_argument("--no-redact", action="store_true", help="keep personal data as it is (redaction is on by default)")
     convert.set_defaults(handler=_cmd_convert)
     bq_setup = commands.add_parser("bq-setup", help="create or update the BigQuery datasets, tables and views (idempotent)")
     bigquery_cli.add_setup_arguments(bq_setup)

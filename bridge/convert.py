@@ -28,6 +28,8 @@ def convert_lines(
 ) -> Iterator[tuple[bool, bytes]]:
     """Yields (True, output line) or (False, dead-letter line) per non-blank input line."""
     to_output = OUTPUT_BY_DESTINATION[transform.destination]
+    # A bad line is kept as text: free-text redaction is all that can be applied to it.
+    redact_text = getattr(transform.redactor, "redact_text", None)
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
@@ -42,7 +44,8 @@ def convert_lines(
             record = transform.record(decode_document(document, max_entry_bytes))
             yield True, orjson.dumps(to_output(record))
         except BridgeError as exc:
-            dead = {"line": number, "reason": str(exc), "data": stripped.decode("utf-8", "replace")}
+            data = stripped.decode("utf-8", "replace")
+            dead = {"line": number, "reason": str(exc), "data": redact_text(data) if redact_text else data}
             yield False, orjson.dumps(dead)
 
 

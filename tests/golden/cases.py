@@ -9,6 +9,10 @@ from pathlib import Path
 
 from bridge.convert import convert_lines
 from bridge.pipeline import Transform
+from bridge.redact import Redactor
+
+# The default rules, as `convert`, the functions and the worker apply them out of the box.
+REDACTOR = Redactor.default(environ={})
 
 GOLDEN = Path(__file__).parent
 EXPECTED = GOLDEN / "expected"
@@ -35,7 +39,7 @@ def input_lines(path: Path) -> list[bytes]:
 
 def convert(path: Path, destination: str) -> tuple[list[bytes], list[bytes]]:
     good, dead = [], []
-    for ok, line in convert_lines(input_lines(path), Transform(destination=destination)):
+    for ok, line in convert_lines(input_lines(path), Transform(destination=destination, redactor=REDACTOR)):
         (good if ok else dead).append(line)
     return good, dead
 
