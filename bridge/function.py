@@ -110,6 +110,6 @@ def endpoint_for(destination: str, environ: Mapping[str, str] = os.environ) -> P
                 metrics=recorder_from_env(environ),
             )
             if endpoint.metrics is not None:
-                endpoint.metrics.start()
+                endpoint.metrics.start(float(environ.get("BRIDGE_METRICS_FLUSH_S", 60)))
             _endpoints[destination] = endpoint
         return endpoint
