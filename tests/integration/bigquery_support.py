@@ -136,7 +136,7 @@ def at(base: str, seconds: float) -> str:
 def gke_entries(count: int, start: str) -> list[dict[str, Any]]:
     entries = []
     for n in range(count):
-        namespace, pod, container, app = PODS[n % len(PODS)]
+        namespace, pod, container, app = PODS[n % 8 if n % 8 < len(PODS) else 0]  # the first pod is the noisiest
         entry = {
             "insertId": f"gke-{n:05d}",
             "logName": f"projects/{PROJECT}/logs/{'stderr' if n % 3 == 0 else 'stdout'}",
@@ -155,7 +155,7 @@ def gke_entries(count: int, start: str) -> list[dict[str, Any]]:
 
 
 def lb_entries(count: int, start: str) -> list[dict[str, Any]]:
-    statuses = (200, 200, 301, 404, 200, 503, 200, 429)
+    statuses = (200, 200, 301, 404, 200, 503, 502, 429)
     return [
         {
             "insertId": f"lb-{n:05d}",
