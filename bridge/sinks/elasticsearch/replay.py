@@ -137,10 +137,13 @@ class Puller(Protocol):
 class SubscriptionPuller:
     """Unary Pull on one subscription (the Pub/Sub dead-letter subscription)."""
 
-    def __init__(self, subscriber: Any, subscription: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, subscriber: Any, subscription: str, timeout_s: float = 10.0, lease_s: int = 120) -> None:
         self._subscriber = subscriber
         self._subscription = subscription
         self._timeout_s = timeout_s
+        # Longer than one delivery can take (the writer's retry deadline and the dead letters'), so an
+        # acknowledgement never arrives after the deadline, when Pub/Sub would already redeliver.
+        self._lease_s = lease_s
 
     def pull(self, max_messages: int) -> list[tuple[str, PubsubMessage]]:
         from google.api_core import exceptions
@@ -150,7 +153,12 @@ class SubscriptionPuller:
             response = self._subscriber.pull(subscription=self._subscription, max_messages=max_messages, timeout=self._timeout_s)
         except exceptions.DeadlineExceeded:
             return []
-        return [(one.ack_id, message_from_received(one)) for one in PullResponse.pb(response).received_messages]
+        received = PullResponse.pb(response).received_messages
+        if received:
+            self._subscriber.modify_ack_deadline(
+                subscription=self._subscription, ack_ids=[one.ack_id for one in received], ack_deadline_seconds=self._lease_s
+            )
+        return [(one.ack_id, message_from_received(one)) for one in received]
 
     def settle(self, acks: Sequence[tuple[str, bool]]) -> None:
         acked = [ack_id for ack_id, ack in acks if ack]
