@@ -211,7 +211,7 @@ def test_the_emulator_stopped_and_started_again_loses_nothing(bigquery_emulator)
 def test_the_emulator_stopped_in_the_middle_of_writing_loses_nothing(bigquery_emulator):
     """Writes in flight when it stops may have landed or not: redelivery writes what is missing, the view hides the rest."""
     d = Destination.create(bigquery_emulator.endpoint, bigquery_emulator.project)
-    entries = gke_entries(900, "2024-05-01T00:00:00Z")
+    entries = gke_entries(2000, "2024-05-01T00:00:00Z")
     batches = [messages(entries[i:i + 100]) for i in range(0, len(entries), 100)]
     reports: list = []
     policy = RetryPolicy(initial_delay_s=0.1, max_delay_s=1.0, deadline_s=3.0)
