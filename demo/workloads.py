@@ -66,7 +66,7 @@ def _container_entry(w: Workload, n: int, ts_ns: int, rng: random.Random) -> dic
         "receiveTimestamp": format_ns(ts_ns + rng.randrange(50_000_000, 900_000_000)),
     }
     if w.style == "json":
-        severity, message, extra = _JSON_MESSAGES[n % len(_JSON_MESSAGES)]
+        severity, message, extra = _JSON_MESSAGES[(n // len(WORKLOADS)) % len(_JSON_MESSAGES)]
         entry["severity"] = severity
         entry["jsonPayload"] = {"message": message, **{k: (v.format(n=n) if isinstance(v, str) else v) for k, v in extra.items()}}
     elif w.style == "trace":
@@ -74,7 +74,7 @@ def _container_entry(w: Workload, n: int, ts_ns: int, rng: random.Random) -> dic
         entry["textPayload"] = _TRACE.format(n=n)
     else:
         entry["severity"] = "INFO"
-        entry["textPayload"] = _TEXT_LINES[n % len(_TEXT_LINES)].format(n=n % 250, d=n % 10)
+        entry["textPayload"] = _TEXT_LINES[(n // len(WORKLOADS)) % len(_TEXT_LINES)].format(n=n % 250, d=n % 10)
     return entry
 
 
@@ -116,8 +116,8 @@ def generate(count: int, start_ns: int, seed: int = 7, spacing_ns: int = 3_000_0
         ts_ns = start_ns + n * spacing_ns + rng.randrange(0, 1000)
         kind = n % 10
         if kind == 8:
-            yield _audit_entry(n, ts_ns)
+            yield _audit_entry(n // 10, ts_ns)
         elif kind == 9:
-            yield _lb_entry(n, ts_ns)
+            yield _lb_entry(n // 10, ts_ns)
         else:
             yield _container_entry(WORKLOADS[n % len(WORKLOADS)], n, ts_ns, rng)
