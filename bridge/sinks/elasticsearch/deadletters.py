@@ -1,6 +1,6 @@
 """Dead letters as Elasticsearch documents, and back (for replay).
 
-The document id is the entry's stable id when known, else a digest of the raw bytes,
+The document id is the entry's stable id when known, else a digest of message id and raw bytes,
 so a redelivered or replayed failure updates its one dead letter instead of adding one.
 """
 from __future__ import annotations
@@ -17,9 +17,11 @@ _REASON_TYPE = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def dead_letter_id(letter: DeadLetter) -> str:
+    """Undecodable data has no entry id: its message id (kept by Pub/Sub across redeliveries) and bytes are the identity."""
     if letter.entry_id:
         return letter.entry_id
-    return "raw-" + hashlib.blake2b(letter.raw, digest_size=16).hexdigest()
+    key = (letter.message_id or "").encode() + b"\x1f" + letter.raw
+    return "raw-" + hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
 def reason_type(reason: str) -> str:
