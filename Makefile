@@ -42,4 +42,7 @@ terraform-check:
 ## demo: start the stack, publish GKE-style logs like a sink, deliver like push, print one line of counts
 demo: install
 	$(PYTHON) -m demo.run
-## bench: (see the benchmarks' own target below once they land)
+
+## bench: every figure of issue 7 with its baseline, on the real stack (free ports); results in bench/results/
+bench: install
+	$(PYTHON) -m bench.run

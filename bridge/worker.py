@@ -277,6 +277,7 @@ def run_pull(
             signal.signal(signum, lambda *_: stop.set())
     backlog = backlog_reader(subscription, environ) if stdout.isatty() else None
     worker.start()
+    startup_cpu_s = time.process_time()
     print(f"pull: {subscription} -> {args.to} ({args.receiver}, flow control {args.max_messages} messages / {args.max_bytes} bytes)", file=stderr)
     error: BaseException | None = None
     while not stop.wait(0.2):
@@ -287,14 +288,20 @@ def run_pull(
     worker.drain(timeout_s=args.drain_timeout_s)
     print(progress.finish(f"batches={worker.batches}"), file=stderr)
     if args.stats_file:
-        write_stats(Path(args.stats_file), worker, progress, subscription, args)
+        write_stats(Path(args.stats_file), worker, progress, subscription, args, startup_cpu_s)
     if error is not None:
         print(f"pull: receiving from {subscription} failed: {error}", file=stderr)
         return 1
     return 0
 
 
-def write_stats(path: Path, worker: PullWorker, progress: Progress, subscription: str, args: argparse.Namespace) -> None:
+def _unix(monotonic: float | None) -> float | None:
+    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
+
+
+def write_stats(
+    path: Path, worker: PullWorker, progress: Progress, subscription: str, args: argparse.Namespace, startup_cpu_s: float
+) -> None:
     """The run's totals, active window, CPU time and peak memory as JSON (for jobs and benchmarks)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     active = worker.active_s()
@@ -305,8 +312,12 @@ def write_stats(path: Path, worker: PullWorker, progress: Progress, subscription
         **asdict(totals),
         "batches": worker.batches,
         "active_seconds": active,
+        # The window on the wall clock, so runs of several processes can be put side by side.
+        "active_from_unix": _unix(worker.first_arrival),
+        "active_to_unix": _unix(worker.last_settled),
         "entries_per_second": totals.entries / active if active > 0 else None,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "startup_cpu_seconds": startup_cpu_s,  # imports and clients, before the first message
         "max_rss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
         "flow_control": {"max_messages": args.max_messages, "max_bytes": args.max_bytes},
         "receiver": args.receiver,

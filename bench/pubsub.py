@@ -1,0 +1,34 @@
+"""Topics, subscriptions and backlogs on the Pub/Sub emulator."""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+# Publish calls carry at most 1,000 messages.
+PUBLISH_CHUNK = 1000
+
+
+class PubSub:
+    def __init__(self, host: str, project: str) -> None:
+        os.environ["PUBSUB_EMULATOR_HOST"] = host
+        from google.cloud import pubsub_v1
+
+        self.project = project
+        self.publisher = pubsub_v1.PublisherClient()
+        self.subscriber = pubsub_v1.SubscriberClient()
+        self._types = pubsub_v1.types
+
+    def topic(self, name: str, subscriptions: Iterable[str], ack_deadline_s: int = 60) -> str:
+        path = self.publisher.topic_path(self.project, name)
+        self.publisher.create_topic(name=path)
+        for subscription in subscriptions:
+            self.subscriber.create_subscription(
+                name=self.subscriber.subscription_path(self.project, subscription), topic=path, ack_deadline_seconds=ack_deadline_s
+            )
+        return path
+
+    def publish(self, topic: str, datas: Sequence[bytes]) -> None:
+        """Straight Publish calls of 1,000 messages: the backlog a Cloud Logging sink would have built."""
+        message = self._types.PubsubMessage
+        for start in range(0, len(datas), PUBLISH_CHUNK):
+            self.publisher.api.publish(topic=topic, messages=[message(data=data) for data in datas[start : start + PUBLISH_CHUNK]])

@@ -1,0 +1,125 @@
+"""Figure 1: the hot path (decode, normalize, serialize) against a plain json/dict/json baseline.
+
+Both run in this one thread over the same lines, alternating, best of several rounds, timed
+by CPU time: entries per second per core. The bridge side is what the Elasticsearch path
+does per entry (decode the message, stable id, redaction as configured by default,
+normalize, ECS document, bulk action bytes).
+"""
+from __future__ import annotations
+
+import cProfile
+import gc
+import json
+import pstats
+import time
+from typing import Any, Callable, Sequence
+
+from bridge.config import transform_from_env
+from bridge.decode import decode_message
+from bridge.model import PubsubMessage
+from bridge.pipeline import Transform
+from bridge.sinks.elasticsearch.bulk import encode_action
+from bridge.sinks.elasticsearch.document import IndexNames, document
+
+from .corpus import repeated
+from .results import Result
+
+TARGET_RATE = 50_000
+TARGET_RATIO = 3.0
+
+
+def bridge_pass(transform: Transform, messages: Sequence[PubsubMessage], names: IndexNames = IndexNames()) -> int:
+    size = 0
+    for message in messages:
+        record = transform.prepare(decode_message(message)).record
+        size += len(encode_action("create", names.for_entry(record.timestamp_ns), record.entry_id, document(record)).body)
+    return size
+
+
+def baseline_pass(lines: Sequence[bytes]) -> int:
+    """What a plain converter does: stdlib json in, a dict built field by field, stdlib json out."""
+    size = 0
+    for line in lines:
+        entry = json.loads(line)
+        resource = entry.get("resource") or {}
+        labels = resource.get("labels") or {}
+        payload = entry.get("jsonPayload") or {}
+        doc: dict[str, Any] = {}
+        doc["@timestamp"] = entry.get("timestamp") or entry.get("receiveTimestamp")
+        doc["message"] = entry.get("textPayload") or payload.get("message")
+        doc["log"] = {"level": entry.get("severity", "DEFAULT"), "logger": entry.get("logName")}
+        doc["event"] = {"id": entry.get("insertId")}
+        doc["cloud"] = {"provider": "gcp", "project": {"id": labels.get("project_id")}}
+        doc["kubernetes"] = {
+            "namespace": labels.get("namespace_name"),
+            "pod": {"name": labels.get("pod_name")},
+            "container": {"name": labels.get("container_name")},
+        }
+        doc["labels"] = entry.get("labels")
+        doc["gcp"] = {
+            "resource": resource,
+            "json_payload": entry.get("jsonPayload"),
+            "proto_payload": entry.get("protoPayload"),
+            "http_request": entry.get("httpRequest"),
+        }
+        size += len(json.dumps(doc))
+    return size
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    gc.collect()
+    started = time.process_time()
+    work()
+    return time.process_time() - started
+
+
+def top_functions(work: Callable[[], object], limit: int = 12) -> list[dict[str, Any]]:
+    """cProfile of one pass: the functions with the most time of their own."""
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    stats = pstats.Stats(profile)
+    total = sum(row[2] for row in stats.stats.values()) or 1.0  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:limit]  # type: ignore[attr-defined]
+    return [
+        {"function": f"{path.rsplit('/', 2)[-1] if '/' in path else path}:{line}({name})", "own_share": round(own / total, 3), "calls": calls}
+        for (path, line, name), (_, calls, own, _cumulative, _) in rows
+    ]
+
+
+def run(*, entries: int = 50_000, rounds: int = 5) -> Result:
+    lines = repeated(entries)
+    messages = [PubsubMessage(data=line) for line in lines]
+    product = transform_from_env("elasticsearch", {})  # the defaults: redaction on
+    plain = Transform("elasticsearch")
+    bridge_s, plain_s, baseline_s = [], [], []
+    for _ in range(rounds):
+        bridge_s.append(cpu_seconds(lambda: bridge_pass(product, messages)))
+        plain_s.append(cpu_seconds(lambda: bridge_pass(plain, messages)))
+        baseline_s.append(cpu_seconds(lambda: baseline_pass(lines)))
+    rate = entries / min(bridge_s)
+    baseline = entries / min(baseline_s)
+    ok = rate >= TARGET_RATE and rate >= TARGET_RATIO * baseline
+    details: dict[str, Any] = {
+        "entries": entries,
+        "rounds": rounds,
+        "corpus_lines": len(set(lines)),
+        "redaction": product.redactor is not None,
+        "rate_without_redaction": entries / min(plain_s),
+        "ratio_to_baseline": rate / baseline,
+        "microseconds_per_entry": 1e6 / rate,
+        "baseline_microseconds_per_entry": 1e6 / baseline,
+        "met": ok,
+    }
+    if not ok:
+        sample = messages[: min(entries, 20_000)]
+        details["profile_top_own_time"] = top_functions(lambda: bridge_pass(product, sample))
+    return Result(
+        "transform",
+        rate,
+        "entries/s/core",
+        baseline,
+        "entries/s/core",
+        f">= {TARGET_RATE:,} entries/s/core and >= {TARGET_RATIO:g}x baseline",
+        True,
+        details,
+    )
