@@ -500,7 +500,7 @@ class Stack:
                 os.chown(path, user.pw_uid, user.pw_gid)
         env = {"ES_PATH_CONF": str(conf), "ES_JAVA_HOME": str(java_home()), "ES_JAVA_OPTS": ES_HEAP, "ES_TMPDIR": str(tmp), "HOME": str(self.es_dir)}
         health = f"{self.config.es_url}/_cluster/health?wait_for_status=yellow&timeout=1s"
-        return Launch([str(home / "bin/elasticsearch")], self.config.es_url, (self.config.es_port,), lambda: http_ok(health), 180.0, env=env, user=user, cwd=self.es_dir)
+        return Launch([str(home / "bin/elasticsearch")], self.config.es_url, (self.config.es_port,), lambda: http_ok(health), 240.0, env=env, user=user, cwd=self.es_dir)
 
     def _pubsub_launch(self) -> Launch:
         binary = ensure_pubsub_emulator()

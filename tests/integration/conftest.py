@@ -52,7 +52,9 @@ def stack() -> Iterator[Stack]:
             os.environ.pop("PUBSUB_EMULATOR_HOST", None)
         else:
             os.environ["PUBSUB_EMULATOR_HOST"] = saved_host
-        if not os.environ.get("BRIDGE_KEEP_STACK"):
+        if os.environ.get("BRIDGE_KEEP_STACK"):
+            print(f"\nlocal stack state kept in {config.state_dir}")
+        else:
             shutil.rmtree(config.state_dir, ignore_errors=True)
 
 
