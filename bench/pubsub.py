@@ -11,11 +11,16 @@ PUBLISH_CHUNK = 1000
 class PubSub:
     def __init__(self, host: str, project: str) -> None:
         os.environ["PUBSUB_EMULATOR_HOST"] = host
+        import grpc
         from google.cloud import pubsub_v1
+        from google.pubsub_v1.services.publisher import PublisherClient as RawPublisher
+        from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 
         self.project = project
         self.publisher = pubsub_v1.PublisherClient()
         self.subscriber = pubsub_v1.SubscriberClient()
+        # Plain Publish calls (no client-side batching futures), as the emulator's clients would make.
+        self._raw = RawPublisher(transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host)))
         self._types = pubsub_v1.types
 
     def topic(self, name: str, subscriptions: Iterable[str], ack_deadline_s: int = 60) -> str:
@@ -31,4 +36,4 @@ class PubSub:
         """Straight Publish calls of 1,000 messages: the backlog a Cloud Logging sink would have built."""
         message = self._types.PubsubMessage
         for start in range(0, len(datas), PUBLISH_CHUNK):
-            self.publisher.api.publish(topic=topic, messages=[message(data=data) for data in datas[start : start + PUBLISH_CHUNK]])
+            self._raw.publish(topic=topic, messages=[message(data=data) for data in datas[start : start + PUBLISH_CHUNK]])
