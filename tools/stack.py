@@ -515,7 +515,9 @@ class Stack:
             "--project", c.bq_project, "--data-dir", str(c.state_dir / "bigquery"),
             "--log-level", "warning",
         ]  # fmt: skip
-        return Launch(argv, c.bq_endpoint, (c.bq_port, c.bq_grpc_port), lambda: http_ok(f"{c.bq_endpoint}/readyz"), 60.0, cwd=c.state_dir)
+        # /healthz, not /readyz: bqemulator serves only after DuckDB and its catalog are open, and
+        # /readyz's `SELECT 1` leaves an unfinished result that breaks inserts under DuckDB 2.
+        return Launch(argv, c.bq_endpoint, (c.bq_port, c.bq_grpc_port), lambda: http_ok(f"{c.bq_endpoint}/healthz"), 60.0, cwd=c.state_dir)
 
     def _start_functions(self) -> None:
         for target, port in self.config.function_ports().items():

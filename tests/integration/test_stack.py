@@ -159,7 +159,9 @@ def test_bigquery_emulator_stopped_and_started_again_keeps_its_rows(bigquery_emu
     bigquery_emulator.stop()
     bigquery_emulator.start()
     fresh = bigquery_emulator.client()
-    assert [tuple(r.values()) for r in fresh.query(f"SELECT COUNT(*), SUM(n) FROM `{table.reference}`").result()] == [(25, 300)]
+    # Written first thing after the start, before any query (the health probe must leave inserts working).
+    assert fresh.insert_rows_json(table.reference, [{"n": 100}], retry=bigquery.DEFAULT_RETRY.with_deadline(10)) == []
+    assert [tuple(r.values()) for r in fresh.query(f"SELECT COUNT(*), SUM(n) FROM `{table.reference}`").result()] == [(26, 400)]
 
 
 # --------------------------------------------------------------------------- push relay
