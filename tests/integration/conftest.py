@@ -29,8 +29,11 @@ STACK_COMPONENTS = ("es", "pubsub", "bigquery")
 def _fresh_config() -> StackConfig:
     state_dir = Path(tempfile.mkdtemp(prefix="bridge-stack-"))
     state_dir.chmod(0o755)  # Elasticsearch runs as another user and must reach its data below
-    ports = {name: free_port() for name in ("es_port", "pubsub_port", "bq_port", "bq_grpc_port", "fn_es_port", "fn_bq_port")}
-    return StackConfig(state_dir=state_dir, **ports)
+    names = ("es_port", "pubsub_port", "bq_port", "bq_grpc_port", "fn_es_port", "fn_bq_port")
+    ports: set[int] = set()
+    while len(ports) < len(names):  # the kernel may hand the same free port out twice
+        ports.add(free_port())
+    return StackConfig(state_dir=state_dir, **dict(zip(names, sorted(ports))))
 
 
 @pytest.fixture(scope="session")
