@@ -80,10 +80,10 @@ def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 6000) -> Result:
     again = [(f"{row_id}-skip", values) for row_id, values in rows]
     baseline_skip = entries / plain_insert_loop(plain_settings, again, FLUSHERS, skip_invalid_rows=True)
 
-    topic = pubsub.topic("bq-path", ["bq-path"])
-    pubsub.publish(topic, raw)
+    subscription = pubsub.backlog("bq-path", raw)
     env = stack.bridge_env(bq_dataset="bench_bridge")
-    stats = start_worker(env, "bq-path", "bigquery", stack.work_dir, "bq-path", ["--receiver", "unary", "--flushers", str(FLUSHERS)]).wait(900)
+    stats = start_worker(env, subscription, "bigquery", stack.work_dir, subscription, ["--receiver", "unary", "--flushers", str(FLUSHERS)]).wait(900)
+    pubsub.delete_subscription(subscription)
     rate = stats["entries"] / stats["active_seconds"]
     stored, stored_plain = _row_count(bridge_settings), _row_count(plain_settings)
     ratio = rate / baseline

@@ -19,7 +19,7 @@ from bridge.timestamps import parse_rfc3339_ns
 
 from . import es
 from .corpus import unique_entries
-from .procs import start_worker
+from .procs import start_worker, tree_cpu_seconds
 from .pubsub import PubSub
 from .results import Result
 from .stack import Endpoints
@@ -51,55 +51,83 @@ def _window(stats: list[dict[str, Any]]) -> float:
     return max(s["active_to_unix"] for s in stats) - min(s["active_from_unix"] for s in stats)
 
 
-def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 60_000, streaming_sample: int = 1000) -> tuple[Result, Result]:
-    url = stack.es_url
-    raw = unique_entries(entries, "es", DAY_NS)
+def _cpu(stack: Endpoints) -> dict[str, float]:
+    """CPU seconds so far of the servers this figure shares two cores with."""
+    status = stack.stack.status()
+    return {name: tree_cpu_seconds(status[name]["pid"]) for name in ("es", "pubsub") if name in status}
 
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {f"{name}_cpu_seconds": round(after[name] - before[name], 2) for name in before}
+
+
+def _ceiling(stack: Endpoints, raw: list[bytes], tag: str) -> dict[str, Any]:
+    names = IndexNames(prefix=f"bench-ceiling{tag}", dead_letter_prefix=f"deadletter-bench-ceiling{tag}")
+    es.install_bridge_templates(stack.es_url, names)
+    bodies, sizes = prebuilt_bodies(raw, names)
+    bulks, cpu = es.bulk_requests(stack.es_url), _cpu(stack)
+    loop = es.bulk_loop(stack.es_url, bodies, sizes, FLUSHERS)
+    spent = _spent(cpu, _cpu(stack))
+    assert es.count(stack.es_url, f"{names.prefix}-2*") == len(raw), "the plain _bulk loop did not store every document"
+    return {"rate": loop.rate, "seconds": loop.seconds, "bulk_requests": es.bulk_requests(stack.es_url) - bulks, **spent}
+
+
+def _through_worker(stack: Endpoints, pubsub: PubSub, raw: list[bytes], tag: str) -> dict[str, Any]:
+    subscription = pubsub.backlog(f"es-path{tag}", raw)
+    prefix = f"bench-one{tag}"
+    bulks, cpu = es.bulk_requests(stack.es_url), _cpu(stack)
+    stats = start_worker(stack.bridge_env(es_prefix=prefix), subscription, "elasticsearch", stack.work_dir, subscription, worker_args()).wait(900)
+    spent = _spent(cpu, _cpu(stack))
+    bulks = es.bulk_requests(stack.es_url) - bulks
+    pubsub.delete_subscription(subscription)
+    return {
+        "rate": stats["entries"] / stats["active_seconds"],
+        "stored": es.count(stack.es_url, f"{prefix}-2*"),
+        "bulk_requests": bulks,
+        "worker_cpu_seconds": round(stats["cpu_seconds"] - stats["startup_cpu_seconds"], 2),
+        **spent,
+        "stats": {k: stats[k] for k in ("written", "duplicates", "dead_lettered", "retry", "batches", "active_seconds", "max_rss_bytes")},
+    }
+
+
+def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 40_000, rounds: int = 2, streaming_sample: int = 1000) -> tuple[Result, Result]:
     # Warm the JVM and the shared mappings code on another prefix first, so neither side pays for it.
     warm = IndexNames(prefix="bench-warmup", dead_letter_prefix="deadletter-bench-warmup")
-    es.install_bridge_templates(url, warm)
-    bodies, sizes = prebuilt_bodies(unique_entries(5000, "warm", DAY_NS), warm)
-    es.bulk_loop(url, bodies, sizes, FLUSHERS)
+    es.install_bridge_templates(stack.es_url, warm)
+    es.bulk_loop(stack.es_url, *prebuilt_bodies(unique_entries(5000, "warm", DAY_NS), warm), FLUSHERS)
 
-    ceiling_names = IndexNames(prefix="bench-ceiling", dead_letter_prefix="deadletter-bench-ceiling")
-    es.install_bridge_templates(url, ceiling_names)
-    bodies, sizes = prebuilt_bodies(raw, ceiling_names)
-    before = es.bulk_requests(url)
-    ceiling = es.bulk_loop(url, bodies, sizes, FLUSHERS)
-    ceiling_bulks = es.bulk_requests(url) - before
-    assert es.count(url, "bench-ceiling-2*") == entries, "the plain _bulk loop did not store every document"
-
-    topic = pubsub.topic("es-path", ["es-one", "es-two"])
-    pubsub.publish(topic, raw)
-
-    before = es.bulk_requests(url)
-    one = start_worker(stack.bridge_env(es_prefix="bench-one"), "es-one", "elasticsearch", stack.work_dir, "es-one", worker_args())
-    single = one.wait(900)
-    bulks = es.bulk_requests(url) - before
-    stored = es.count(url, "bench-one-2*")
-    rate = single["entries"] / single["active_seconds"]
-    per_1000 = bulks / entries * 1000
-    ratio = rate / ceiling.rate
+    # Alternating rounds, best of each side: the machine is shared, its noise hits both alike.
+    ceilings, workers = [], []
+    for number in range(rounds):
+        raw = unique_entries(entries, f"es{number}", DAY_NS)
+        ceilings.append(_ceiling(stack, raw, f"-r{number}"))
+        workers.append(_through_worker(stack, pubsub, raw, f"-r{number}"))
+    ceiling = max(ceilings, key=lambda c: c["rate"])
+    best = max(workers, key=lambda w: w["rate"])
+    rate = best["rate"]
+    per_1000 = best["bulk_requests"] / entries * 1000
+    ratio = rate / ceiling["rate"]
     es_details = {
         "entries": entries,
-        "stored": stored,
+        "rounds": rounds,
         "ratio_to_ceiling": ratio,
-        "bulk_requests": bulks,
         "bulk_requests_per_1000": per_1000,
-        "ceiling_bulk_requests": ceiling_bulks,
         "ceiling_connections": FLUSHERS,
-        "worker": {k: single[k] for k in ("written", "duplicates", "dead_lettered", "retry", "batches", "active_seconds", "cpu_seconds", "startup_cpu_seconds", "max_rss_bytes", "receiver")},
-        "worker_cpu_seconds_per_entry": (single["cpu_seconds"] - single["startup_cpu_seconds"]) / entries,
-        "met": ratio >= TARGET_RATIO and per_1000 <= TARGET_BULKS_PER_1000 and stored == entries,
+        "ceiling_rounds": ceilings,
+        "worker_rounds": workers,
+        "worker_cpu_seconds_per_entry": best["worker_cpu_seconds"] / entries,
+        "met": ratio >= TARGET_RATIO and per_1000 <= TARGET_BULKS_PER_1000 and all(w["stored"] == entries for w in workers),
     }
 
     # Two copies on one subscription: nothing lost, nothing written twice, and how the rate compares.
+    subscription = pubsub.backlog("es-two", unique_entries(entries, "two", DAY_NS))
     pair = [
-        start_worker(stack.bridge_env(es_prefix="bench-two"), "es-two", "elasticsearch", stack.work_dir, f"es-two-{n}", worker_args())
+        start_worker(stack.bridge_env(es_prefix="bench-two"), subscription, "elasticsearch", stack.work_dir, f"es-two-{n}", worker_args())
         for n in (1, 2)
     ]
     both = [worker.wait(900) for worker in pair]
-    stored_two = es.count(url, "bench-two-2*")
+    pubsub.delete_subscription(subscription)
+    stored_two = es.count(stack.es_url, "bench-two-2*")
     written = sum(s["written"] for s in both)
     duplicates = sum(s["duplicates"] for s in both)
     rate_two = entries / _window(both)
@@ -118,11 +146,11 @@ def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 60_000, streaming_sa
 
     if streaming_sample:
         # The production default receiver, on the emulator: shows what pstest's delivery loop allows.
-        topic = pubsub.topic("es-streaming", ["es-streaming"])
-        pubsub.publish(topic, unique_entries(streaming_sample, "stream", DAY_NS))
+        subscription = pubsub.backlog("es-streaming", unique_entries(streaming_sample, "stream", DAY_NS))
         streamed = start_worker(
-            stack.bridge_env(es_prefix="bench-streaming"), "es-streaming", "elasticsearch", stack.work_dir, "es-streaming", ["--receiver", "streaming"]
+            stack.bridge_env(es_prefix="bench-streaming"), subscription, "elasticsearch", stack.work_dir, subscription, ["--receiver", "streaming"]
         ).wait(300)
+        pubsub.delete_subscription(subscription)
         es_details["streaming_receiver_on_emulator"] = {
             "entries": streamed["entries"],
             "entries_per_second": streamed["entries_per_second"],
@@ -131,7 +159,7 @@ def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 60_000, streaming_sa
         }
 
     es_result = Result(
-        "elasticsearch_path", rate, "entries/s", ceiling.rate, "entries/s (plain _bulk loop)",
+        "elasticsearch_path", rate, "entries/s", ceiling["rate"], "entries/s (plain _bulk loop)",
         f">= {TARGET_RATIO} x ceiling and <= {TARGET_BULKS_PER_1000:g} bulk request per 1,000 entries", True, es_details,
     )
     scale_result = Result(

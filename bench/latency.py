@@ -121,6 +121,7 @@ def run(stack: Endpoints, pubsub: PubSub, *, seconds: float = 15.0) -> Result:
         time.sleep(0.5)
     bridge = measure(url, "bench-latency-2*", "lat", lambda batch: pubsub.publish(topic, batch), seconds)
     stats = worker.wait(120)
+    pubsub.delete_subscription("latency")
 
     names = IndexNames(prefix="bench-direct", dead_letter_prefix="deadletter-bench-direct")
     es.install_bridge_templates(url, names)

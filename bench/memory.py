@@ -3,9 +3,11 @@
 Flow control is set by bytes only (the message limit far above what M holds), so M is the
 binding limit, and the worker runs against the backlog for a fixed time (it cannot empty
 it sooner on this machine), then drains on SIGTERM. The kernel's high-water mark of the
-process (ru_maxrss) is the figure; the baseline is the same worker's on an empty subscription.
+process (VmHWM) is the figure; the baseline is the same worker's on an empty subscription.
 """
 from __future__ import annotations
+
+from bridge.worker import DEFAULT_FLOW
 
 from .corpus import unique_entries
 from .es_path import DAY_NS, FLUSHERS
@@ -15,7 +17,7 @@ from .results import Result
 from .stack import Endpoints
 
 MIB = 1024 * 1024
-FLOW_CONTROL_BYTES = 16 * MIB
+FLOW_CONTROL_BYTES = DEFAULT_FLOW.max_bytes  # the worker's default, 64 MiB
 BACKLOG = 100_000
 
 
@@ -26,6 +28,8 @@ def run(stack: Endpoints, pubsub: PubSub, *, backlog: int = BACKLOG, seconds: fl
     idle = start_worker(env, "memory-idle", "elasticsearch", stack.work_dir, "memory-idle", flow, idle_exit_s=3.0).wait(120)
     pubsub.publish(topic, unique_entries(backlog, "memory", DAY_NS))
     loaded = start_worker(env, "memory", "elasticsearch", stack.work_dir, "memory", flow, idle_exit_s=3.0).stop_after(seconds)
+    for subscription in ("memory", "memory-idle"):
+        pubsub.delete_subscription(subscription)
     bound = 2 * flow_bytes + 128 * MIB
     peak = loaded["max_rss_bytes"]
     details = {

@@ -32,6 +32,15 @@ class PubSub:
             )
         return path
 
+    def delete_subscription(self, name: str) -> None:
+        """pstest scans every held message of every subscription each 10 ms: keep no backlog past its use."""
+        self.subscriber.delete_subscription(subscription=self.subscriber.subscription_path(self.project, name))
+
+    def backlog(self, name: str, datas: Sequence[bytes]) -> str:
+        """A topic and one subscription, both named `name`, holding `datas`; returns the subscription id."""
+        self.publish(self.topic(name, [name]), datas)
+        return name
+
     def publish(self, topic: str, datas: Sequence[bytes]) -> None:
         """Straight Publish calls of 1,000 messages: the backlog a Cloud Logging sink would have built."""
         message = self._types.PubsubMessage

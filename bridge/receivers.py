@@ -47,8 +47,11 @@ class Receiver(Protocol):
     def error(self) -> BaseException | None:
         """A fatal error that ended receiving (bad subscription, lost permission), else None."""
 
+    def stop_receiving(self) -> None:
+        """Asks for no more messages (the worker is draining); settling still works."""
+
     def stop(self, timeout_s: float) -> None:
-        """Stops receiving; settlements made before this call reach Pub/Sub before it returns."""
+        """Stops for good; settlements made before this call reach Pub/Sub before it returns."""
 
 
 class StreamingReceiver:
@@ -90,6 +93,10 @@ class StreamingReceiver:
             if future.done() and not future.cancelled() and future.exception() is not None:
                 return future.exception()
         return None
+
+    def stop_receiving(self) -> None:
+        """Nothing to do: closing the stream now would drop the acks still to come, so until stop()
+        the callback refuses (nacks) what arrives; flow control bounds how much that is."""
 
     def stop(self, timeout_s: float) -> None:
         # Closing a stream lets its dispatcher send the acks already queued, then ends it.
@@ -138,6 +145,7 @@ class UnaryReceiver:
         self._held: dict[str, int] = {}  # ack id -> size, for flow control and lease extension
         self._held_bytes = 0
         self._room = threading.Condition()
+        self._receiving = True
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._error: BaseException | None = None
@@ -156,7 +164,7 @@ class UnaryReceiver:
 
     def _wait_for_room(self) -> int:
         with self._room:
-            while not self._stopping.is_set():
+            while self._receiving and not self._stopping.is_set():
                 room = self._flow.max_messages - len(self._held)
                 if room > 0 and self._held_bytes < self._flow.max_bytes:
                     return min(room, self._pull_max)
@@ -227,10 +235,15 @@ class UnaryReceiver:
     def error(self) -> BaseException | None:
         return self._error
 
-    def stop(self, timeout_s: float) -> None:
-        self._stopping.set()
+    def stop_receiving(self) -> None:
+        """Pull loops end after the call in flight; the lease timer keeps what is held leased."""
         with self._room:
+            self._receiving = False
             self._room.notify_all()
+
+    def stop(self, timeout_s: float) -> None:
+        self.stop_receiving()
+        self._stopping.set()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

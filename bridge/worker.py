@@ -208,6 +208,7 @@ class PullWorker:
     def drain(self, timeout_s: float = 60.0) -> None:
         """Stop taking messages, write and settle what is held, then stop the receiver."""
         self._held.close()
+        self._receiver.stop_receiving()
         deadline = time.monotonic() + timeout_s
         for thread in self._flushers:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -295,6 +296,18 @@ def run_pull(
     return 0
 
 
+def peak_rss_bytes() -> int | None:
+    """This process's high-water mark (VmHWM). Not ru_maxrss: Linux carries the parent's peak over exec."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def _unix(monotonic: float | None) -> float | None:
     return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
 
@@ -318,7 +331,7 @@ def write_stats(
         "entries_per_second": totals.entries / active if active > 0 else None,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "startup_cpu_seconds": startup_cpu_s,  # imports and clients, before the first message
-        "max_rss_bytes": usage.ru_maxrss * 1024,  # Linux reports KiB
+        "max_rss_bytes": peak_rss_bytes(),
         "flow_control": {"max_messages": args.max_messages, "max_bytes": args.max_bytes},
         "receiver": args.receiver,
     }

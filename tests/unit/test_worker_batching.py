@@ -88,6 +88,9 @@ class ListReceiver:
     def error(self):
         return None
 
+    def stop_receiving(self):
+        pass
+
     def stop(self, timeout_s):
         self.stopped = True
 
