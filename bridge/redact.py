@@ -278,7 +278,13 @@ def _walk_dict(value: dict[str, Any], state: PathState[_Scanner], context: _Cont
         child = state.step(key if type(key) is str else str(key))
         if child.dead:
             continue
-        redacted = _walk(item, child, context, depth)
+        if type(item) is str and child.whole_field is None:  # most leaves: no call to _walk
+            scanner = child.scanner
+            if scanner is None or len(item) < scanner.min_length:
+                continue
+            redacted = scanner.scan(item, context)
+        else:
+            redacted = _walk(item, child, context, depth)
         if redacted is not item:
             if copy is None:
                 copy = value.copy()

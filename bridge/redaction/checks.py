@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import operator
 
 import orjson
 
@@ -32,16 +33,11 @@ def country_code_of(digits: str) -> str | None:
     return None
 
 
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # 2d, minus 9 when that has two digits
+
+
 def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position & 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
+    return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))) % 10 == 0
 
 
 # (first digits, allowed lengths): issuer identification ranges of the card networks.
@@ -106,18 +102,17 @@ _RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 def rrn_date_valid(digits: str) -> bool:
     """YYMMDD is a real date in the century the gender digit names."""
     century = _RRN_CENTURY.get(digits[6])
-    if century is None:
-        return False
-    year = century + int(digits[0:2])
     month = int(digits[2:4])
     day = int(digits[4:6])
-    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+    if century is None or not 1 <= month <= 12 or day < 1:
+        return False
+    return day <= 28 or day <= calendar.monthrange(century + int(digits[0:2]), month)[1]
 
 
 def rrn_checksum_valid(digits: str) -> bool:
     """The check digit of numbers issued before October 2020; foreign residents' (gender
     digit 5-8) use 13 where citizens' use 11."""
-    total = sum(int(d) * w for d, w in zip(digits, _RRN_WEIGHTS))
+    total = sum(map(operator.mul, map(int, digits[:12]), _RRN_WEIGHTS))
     base = 13 if digits[6] in "5678" else 11
     return (base - total % 11) % 10 == int(digits[12])
 

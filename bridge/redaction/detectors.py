@@ -3,11 +3,11 @@
 A detector finds spans in one string: (start, end, canonical value). The canonical value is
 what a keyed hash is computed from, so "010-1234-5678" and "+82 10 1234 5678" hash alike.
 
-Every detector also says how an entry can be skipped without walking it (see
-bridge/redaction/prefilter.py): `triggers`, literals every match contains; and how a hit is
-confirmed: "numbers" (run the detector on the stretch of digits and separators around the hit;
-`bare_lengths` are the lengths of plain digit runs it can match), "email" (on a window around
-an '@'), or not at all (a hit means the entry is walked).
+Every detector also says how the prefilter (bridge/redaction/prefilter.py) tells, without
+walking an entry, whether it can act on it: `triggers` are literals every match contains
+(digits and separators compared by class); a hit is confirmed on the stretch of digits and
+separators around it ("numbers": `min_digits`, and `bare_lengths`, the lengths of plain
+digit runs the detector can match), on a window around it ("email"), or not at all.
 """
 from __future__ import annotations
 
@@ -145,6 +145,8 @@ _PHONE_KR = re.compile(
 
 
 def _find_phone_kr(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
+    if "0" not in text and "82" not in text:  # every form starts with 0 or the country code
+        return []
     spans = []
     for m in _in_numbers(_PHONE_KR, text, stretches):
         digits = _digits(m.group())
@@ -194,7 +196,8 @@ def _find_phone_international(text: str) -> list[Span]:
 
 # --- Korean resident registration number --------------------------------------------------
 
-_RRN = re.compile(rf"{_LEFT}([0-9]{{6}})([- ]?)([0-9]{{7}}){_RIGHT}")
+# The look-behinds come after the first digit, so that the search skips ahead to digits.
+_RRN = re.compile(rf"([0-9](?<![0-9A-Za-z][0-9])(?<![0-9][-.][0-9])[0-9]{{5}})([- ]?)([0-9]{{7}}){_RIGHT}")
 
 
 def _find_rrn(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
@@ -211,14 +214,15 @@ def _find_rrn(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
 
 # --- payment cards -------------------------------------------------------------------------
 
+_CARD_FIRST_DIGITS = "23456"  # no network issues numbers starting with 0, 1, 7, 8 or 9 (of 13+ digits)
 _MOST_GROUPS = 5  # the longest layout, 4-4-4-4-3; bounds the search in long runs of numbers
-_DIGIT_RUN = re.compile(rf"{_LEFT}[0-9]+(?:[ -][0-9]+)*{_RIGHT}")
+_DIGIT_RUN = re.compile(rf"[0-9](?<![0-9A-Za-z][0-9])(?<![0-9][-.][0-9])[0-9]*(?:[ -][0-9]+)*{_RIGHT}")
 _GROUP = re.compile(r"[0-9]+")
 
 
 def _card_of(chosen: list[re.Match[str]]) -> Span | None:
     digits = "".join(g.group() for g in chosen)
-    if card_issuer_known(digits) and luhn_valid(digits):
+    if digits[0] in _CARD_FIRST_DIGITS and card_issuer_known(digits) and luhn_valid(digits):
         return chosen[0].start(), chosen[-1].end(), digits
     return None
 
@@ -250,7 +254,12 @@ def _card_in(groups: list[re.Match[str]], text: str) -> Span | None:
 def _find_card(text: str, stretches: list[tuple[int, int]]) -> list[Span]:
     spans = []
     for run in _in_numbers(_DIGIT_RUN, text, stretches):
-        if run.end() - run.start() < 13:
+        number = run.group()
+        if len(number) < 13:
+            continue
+        if number.isdigit():  # one unbroken run: the common case, decided without groups
+            if len(number) <= 16 and number[0] in _CARD_FIRST_DIGITS and card_issuer_known(number) and luhn_valid(number):
+                spans.append((run.start(), run.end(), number))
             continue
         groups = list(_GROUP.finditer(text, run.start(), run.end()))
         while groups:
@@ -365,8 +374,9 @@ def _find_ipv6(text: str) -> list[Span]:
     return [(m.start(), m.end(), m.group().lower()) for m in _IPV6.finditer(text) if any(c.isdigit() for c in m.group())]
 
 
-# Every phone, RRN or card shape holds 7 digits in a row or "ddd-dddd" (see the regexes);
-# digits and separators are compared by class (see prefilter.trigger_text).
+
+# Every phone, RRN or card shape has 7 digits in a row or "ddd-dddd" (a phone's last two
+# groups, a card's first two); ISO dates and times have neither.
 _DIGIT_TRIGGERS = ("1234567", "123-4567")
 
 BUILTIN: dict[str, Detector] = {

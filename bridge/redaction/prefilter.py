@@ -1,30 +1,32 @@
 """Which rules can possibly act on an entry, decided without walking it.
 
-The fields in scope are serialised once (orjson) and mapped byte for byte so that digits
-read as '0' and separators as '-'; each rule's literal triggers are then plain substring
-searches. A rule none of whose triggers occur cannot act, and most entries are done here
-with no candidate at all. A hit is confirmed where that is cheap:
-- "numbers" detectors run on the stretch of digits and separators around the hit (found with
-  a second byte mapping and find/rfind), plus one character of context on each side; plain
-  digit runs of a length no detector matches, or glued to a letter, are passed over at once;
-- "email" runs on a window around the '@' once its neighbours could belong to an address;
-- any other hit makes its rules candidates.
-Only the candidates are then run over the entry's fields. Confirmation errs on the side of
-keeping a rule: context that an escape sequence ("\\n", "\\u001b") hides reads as a
-boundary, and a find touching the window's edge counts.
+The fields in scope are serialised once (orjson). Then, at C speed over those bytes:
+- "numbers" detectors (phones, RRNs, cards) only match inside a stretch of 9 or more digits
+  and separators; such stretches are found with one byte mapping and one regex with a
+  literal prefix, and each is checked: plain digit runs of a length no detector matches, or
+  glued to a letter, are passed over at once; the others go to the detectors, with one
+  character of context on each side;
+- the other detectors name literal triggers, searched for with bytes.find in a copy where
+  digits read as '0' and separators as '-'; an "email" hit is confirmed on a window around
+  the '@' once its neighbours could belong to an address, any other hit is a maybe.
+Only the rules left as candidates are run over the entry's fields, and most entries have
+none. Confirmation errs on the side of keeping a rule: context that an escape sequence
+("\\n", "\\u001b") hides reads as a boundary, and a find touching a window's edge counts.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 import orjson
 
 from .detectors import email_at
 from .rules import Rule
 
-_TRIGGER_TABLE = bytes.maketrans(b"123456789 .()", b"000000000----")
+# Digits read as '0', separators as '-', letters as lower case, '%' as '@' (so that one
+# search finds '@' and its URL encoding "%40" alike).
+_TRIGGER_TABLE = bytes.maketrans(b"123456789 .()%ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000----@abcdefghijklmnopqrstuvwxyz")
 _NUMBER_CHARS = b"0123456789 ().+-"
 _NUMBER_TABLE = bytes(48 if c in _NUMBER_CHARS else 120 for c in range(256))  # '0' or 'x'
 _ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -33,12 +35,14 @@ _EMAIL_NEIGHBOURS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 _EMAIL_BEFORE = 96
 _EMAIL_AFTER = 160
 _JSON_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
+_NO_CANDIDATES: frozenset[int] = frozenset()
 
 Candidates = frozenset[int]  # indices into the plan's rules
+T = TypeVar("T")
 
 
 def trigger_text(raw: bytes) -> bytes:
-    """The alphabet triggers are searched in, one byte for one: digits '0', separators '-'."""
+    """The alphabet triggers are searched in, one byte for one (see _TRIGGER_TABLE)."""
     return raw.translate(_TRIGGER_TABLE)
 
 
@@ -60,56 +64,15 @@ def _acts(rule: Rule, text: str, spans: list[tuple[int, int, str]], edge_start: 
 class Trigger:
     literal: bytes  # in trigger_text form
     direct: tuple[int, ...] = ()  # rules a hit makes candidates at once
-    numbers: tuple[tuple[int, Rule], ...] = ()  # rules confirmed on the number stretch
     emails: tuple[tuple[int, Rule], ...] = ()  # rules confirmed on a window around an '@'
-    bare_lengths: frozenset[int] = frozenset()
-    min_digits: int = 0
 
-
-class _Scan:
-    """One entry's serialised scope, with the number mapping computed on first need."""
-
-    __slots__ = ("raw", "classes", "_numbers")
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.classes = raw.translate(_TRIGGER_TABLE)
-        self._numbers: bytes | None = None
-
-    def _number_classes(self) -> bytes:
-        if self._numbers is None:
-            self._numbers = self.raw.translate(_NUMBER_TABLE)
-        return self._numbers
-
-    def confirm_numbers(self, trigger: Trigger, hit: int, found: set[int]) -> int:
-        """Adds the rules that find something in the stretch around `hit`; returns its end."""
-        numbers = self._number_classes()
-        start = numbers.rfind(b"x", 0, hit) + 1
-        end = numbers.find(b"x", hit)
-        if end < 0:
-            end = len(numbers)
-        digits = self.classes.count(b"0", start, end)
-        if digits < trigger.min_digits:
-            return end
-        raw = self.raw
-        before = raw[start - 1] if start else 32
-        if start and raw.rfind(b"\\", max(0, start - 6), start) >= 0:
-            before = 32  # an escape sequence ends here: a boundary, not a letter
-            if raw[start - 2 : start] == b"\\u":
-                start = min(start + 4, end)  # the escape's four hex digits are not the number's
-        after = raw[end] if end < len(raw) else 32
-        stretch = raw[start:end]
-        if stretch.isdigit() and (len(stretch) not in trigger.bare_lengths or before in _ASCII_LETTERS or after in _ASCII_LETTERS):
-            return end
-        text = (bytes((before,)) + stretch + bytes((after,))).decode("utf-8", "replace")
-        for index, rule in trigger.numbers:
-            if index not in found and digits >= rule.detector.min_digits and _acts(rule, text, rule.detector.find(text)):  # type: ignore[union-attr]
-                found.add(index)
-        return end
-
-    def confirm_email(self, trigger: Trigger, hit: int, found: set[int]) -> None:
-        raw = self.raw
-        at_end = hit + (1 if raw[hit] == 64 else 3)  # '@' or '%40'
+    def confirm_email(self, raw: bytes, hit: int, found: set[int]) -> None:
+        if raw[hit] == 64:  # '@'
+            at_end = hit + 1
+        elif raw[hit + 1 : hit + 3] == b"40":  # "%40"
+            at_end = hit + 3
+        else:
+            return
         if hit == 0 or at_end >= len(raw) or raw[hit - 1] not in _EMAIL_NEIGHBOURS or raw[at_end] not in _EMAIL_NEIGHBOURS:
             return
         start = max(0, hit - _EMAIL_BEFORE)
@@ -119,8 +82,72 @@ class _Scan:
         span = email_at(text, len(head))
         if span is None:
             return
-        for index, rule in trigger.emails:
+        for index, rule in self.emails:
             if index not in found and _acts(rule, text, [span], start > 0, end < len(raw)):
+                found.add(index)
+
+
+_EDGE_SEPARATORS = b" .-"
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRules:
+    """Rules of "numbers" detectors sharing their anchor literals: the stretch of digits and
+    separators around each hit is checked once."""
+
+    anchors: tuple[bytes, ...]
+    rules: tuple[tuple[int, Rule], ...]
+    min_digits: int
+
+    def check(self, raw: bytes, classes: bytes, found: set[int]) -> None:
+        numbers = None
+        checked: set[int] = set()
+        for anchor in self.anchors:
+            hit = classes.find(anchor)
+            while hit >= 0:
+                if numbers is None:
+                    numbers = raw.translate(_NUMBER_TABLE)
+                start = numbers.rfind(b"x", 0, hit) + 1
+                end = numbers.find(b"x", hit)
+                if end < 0:
+                    end = len(raw)
+                if start not in checked:
+                    checked.add(start)
+                    digits = classes.count(b"0", start, end)
+                    if digits >= self.min_digits:
+                        self._check_stretch(raw, start, end, digits, found)
+                hit = classes.find(anchor, end)
+
+    def _check_stretch(self, raw: bytes, start: int, end: int, digits: int, found: set[int]) -> None:
+        before = raw[start - 1] if start else 32
+        after = raw[end] if end < len(raw) else 32
+        if start and raw.rfind(b"\\", max(0, start - 6), start) >= 0:
+            before = 32  # an escape sequence ends here: a boundary, not a letter
+            if raw[start - 2 : start] == b"\\u":
+                start = min(start + 4, end)  # the escape's four hex digits are not the number's
+        number = raw[start:end]
+        # Separators at the ends belong to no match; read them as a boundary.
+        trimmed = number.strip(_EDGE_SEPARATORS)
+        if len(trimmed) != len(number):
+            before = 32 if number[0] in _EDGE_SEPARATORS else before
+            after = 32 if number[-1] in _EDGE_SEPARATORS else after
+            number = trimmed
+        glued = before in _ASCII_LETTERS or after in _ASCII_LETTERS
+        bare = number.isdigit()
+        text = None
+        for index, rule in self.rules:
+            detector = rule.detector
+            if (
+                index in found
+                or digits < detector.min_digits  # type: ignore[union-attr]
+                or (bare and (glued or len(number) not in detector.bare_lengths))  # type: ignore[union-attr]
+            ):
+                continue
+            if text is None:
+                text = (bytes((before,)) + number + bytes((after,))).decode("utf-8", "replace")
+            find_in = detector.find_in  # type: ignore[union-attr]
+            spans = find_in(text, [(0, len(text))]) if find_in is not None else detector.find(text)  # type: ignore[union-attr]
+            if _acts(rule, text, spans):
                 found.add(index)
 
 
@@ -128,44 +155,49 @@ class _Scan:
 class Prefilter:
     roots: tuple[str, ...] | None  # top-level keys in scope; None: the whole entry
     triggers: tuple[Trigger, ...] | None  # None: no cheap test exists
+    numbers: tuple[NumberRules, ...]
     every: Candidates  # all rules of the plan
 
     def candidates(self, entry: dict[str, Any]) -> Candidates:
         if self.triggers is None:
             return self.every
         try:
-            if self.roots is None:
-                raw = orjson.dumps(entry)
-            else:
-                raw = orjson.dumps([entry.get(k) for k in self.roots])
+            raw = orjson.dumps(entry if self.roots is None else list(map(entry.get, self.roots)))
         except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits, non-string keys
             return self.every
-        scan = _Scan(raw)
-        classes = scan.classes
+        classes = raw.translate(_TRIGGER_TABLE)
         found: set[int] = set()
         for trigger in self.triggers:
             hit = classes.find(trigger.literal)
             while hit >= 0:
                 found.update(trigger.direct)
-                following = hit + len(trigger.literal)
-                if trigger.numbers:
-                    following = scan.confirm_numbers(trigger, hit, found)
                 if trigger.emails:
-                    scan.confirm_email(trigger, hit, found)
-                if len(found) == len(self.every):
-                    return self.every
-                hit = classes.find(trigger.literal, following)
-        return frozenset(found)
+                    trigger.confirm_email(raw, hit, found)
+                hit = classes.find(trigger.literal, hit + len(trigger.literal))
+        for number_rules in self.numbers:
+            if len(found) < len(self.every):
+                number_rules.check(raw, classes, found)
+        return frozenset(found) if found else _NO_CANDIDATES
+
+
+def _shortest(by_literal: dict[bytes, list[T]]) -> dict[bytes, list[T]]:
+    """Drops a literal when a shorter one inside it serves at least the same rules: wherever
+    the longer occurs, the shorter does ("%40" reads as "@00", which holds "@")."""
+    return {
+        literal: rules
+        for literal, rules in by_literal.items()
+        if not any(other != literal and other in literal and set(rules) <= set(others) for other, others in by_literal.items())
+    }
 
 
 def build_prefilter(rules: Sequence[Rule], roots: tuple[str, ...] | None, whole_field_keys: frozenset[str] | None) -> Prefilter:
     """`whole_field_keys`: keys whole-field rules act on (None: some act on any key)."""
     every = frozenset(range(len(rules)))
     if whole_field_keys is None:
-        return Prefilter(roots, None, every)
+        return Prefilter(roots, None, (), every)
     direct: dict[bytes, list[int]] = {}
-    numbers: dict[bytes, list[tuple[int, Rule]]] = {}
     emails: dict[bytes, list[tuple[int, Rule]]] = {}
+    numbers: dict[bytes, list[tuple[int, Rule]]] = {}
     whole_field_rules = [i for i, rule in enumerate(rules) if rule.detector is None]
     for key in whole_field_keys:
         direct[trigger_text(orjson.dumps(key))] = list(whole_field_rules)
@@ -174,25 +206,21 @@ def build_prefilter(rules: Sequence[Rule], roots: tuple[str, ...] | None, whole_
         if detector is None:
             continue
         if detector.triggers is None:
-            return Prefilter(roots, None, every)
+            return Prefilter(roots, None, (), every)
         for literal in (trigger_text(t.encode()) for t in detector.triggers):
-            kind = {"numbers": numbers, "email": emails}.get(detector.confirm or "")
-            if kind is None:
-                direct.setdefault(literal, []).append(index)
-            else:
-                kind.setdefault(literal, []).append((index, rule))
-    triggers = []
-    for literal in sorted(set(direct) | set(numbers) | set(emails)):
-        confirm_numbers = tuple(numbers.get(literal, ()))
-        detectors = [rule.detector for _, rule in confirm_numbers]
-        triggers.append(
-            Trigger(
-                literal,
-                tuple(direct.get(literal, ())),
-                confirm_numbers,
-                tuple(emails.get(literal, ())),
-                frozenset().union(*(d.bare_lengths for d in detectors)),  # type: ignore[union-attr]
-                min((d.min_digits for d in detectors), default=0),  # type: ignore[union-attr]
-            )
-        )
-    return Prefilter(roots, tuple(triggers), every)
+            if detector.confirm == "numbers":
+                numbers.setdefault(literal, []).append((index, rule))
+            elif detector.confirm == "email":
+                emails.setdefault(literal, []).append((index, rule))
+            elif index not in direct.setdefault(literal, []):  # "earer" serves "Bearer" and "BEARER"
+                direct[literal].append(index)
+    direct, emails, numbers = _shortest(direct), _shortest(emails), _shortest(numbers)
+    triggers = tuple(Trigger(literal, tuple(direct.get(literal, ())), tuple(emails.get(literal, ()))) for literal in sorted(set(direct) | set(emails)))
+    by_rules: dict[tuple[tuple[int, Rule], ...], list[bytes]] = {}
+    for anchor, anchored in sorted(numbers.items()):
+        by_rules.setdefault(tuple(anchored), []).append(anchor)
+    number_rules = [
+        NumberRules(tuple(anchors), anchored, min(r.detector.min_digits for _, r in anchored))  # type: ignore[union-attr]
+        for anchored, anchors in by_rules.items()
+    ]
+    return Prefilter(roots, triggers, tuple(number_rules), every)
