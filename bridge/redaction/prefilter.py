@@ -27,8 +27,6 @@ from .rules import Rule
 # Digits read as '0', separators as '-', letters as lower case, '%' as '@' (so that one
 # search finds '@' and its URL encoding "%40" alike).
 _TRIGGER_TABLE = bytes.maketrans(b"123456789 .()%ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000----@abcdefghijklmnopqrstuvwxyz")
-_NUMBER_CHARS = b"0123456789 ().+-"
-_NUMBER_TABLE = bytes(48 if c in _NUMBER_CHARS else 120 for c in range(256))  # '0' or 'x'
 _ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _EMAIL_NEIGHBOURS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_%+-") | frozenset(range(128, 256))
 # Read around an '@'; an address reaching the window's edge may be longer and counts.
@@ -88,6 +86,25 @@ class Trigger:
 
 
 _EDGE_SEPARATORS = b" .-"
+_NUMBER_CLASSES = b"0-+"  # what digits and separators read as in trigger_text
+_REACH = 64
+
+
+def _stretch(classes: bytes, hit: int) -> tuple[int, int]:
+    """The run of digits and separators around `hit`, by stripping (C speed) near it."""
+    start, end = hit, hit
+    while True:  # a run longer than the reach takes another round
+        before = classes[max(0, start - _REACH) : start]
+        kept = len(before.rstrip(_NUMBER_CLASSES))
+        start -= len(before) - kept
+        if kept or start == 0:
+            break
+    while True:
+        after = classes[end : end + _REACH]
+        rest = len(after.lstrip(_NUMBER_CLASSES))
+        end += len(after) - rest
+        if rest or end == len(classes):
+            return start, end
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +117,11 @@ class NumberRules:
     min_digits: int
 
     def check(self, raw: bytes, classes: bytes, found: set[int]) -> None:
-        numbers = None
         checked: set[int] = set()
         for anchor in self.anchors:
             hit = classes.find(anchor)
             while hit >= 0:
-                if numbers is None:
-                    numbers = raw.translate(_NUMBER_TABLE)
-                start = numbers.rfind(b"x", 0, hit) + 1
-                end = numbers.find(b"x", hit)
-                if end < 0:
-                    end = len(raw)
+                start, end = _stretch(classes, hit)
                 if start not in checked:
                     checked.add(start)
                     digits = classes.count(b"0", start, end)
