@@ -7,9 +7,11 @@
 is shared. `fired` counts replacements per rule name, never values.
 
 Speed: everything is compiled once. Per (destination, logName, resource type) a plan is
-cached: the rules in force, an automaton over field paths, and literal triggers. An entry
-whose fields in scope, serialised once, contain no trigger is returned as it is; only the
-others are walked, and each string is scanned by the detectors whose quick checks pass.
+cached: the rules in force and their prefilter (bridge/redaction/prefilter.py), which tells
+from the entry's fields in scope, serialised once, which rules can act at all. An entry with
+no such rule is returned as it is; otherwise only those rules are walked over it, with an
+automaton over field paths (cached per set of rules), strings scanned by the detectors
+whose quick checks pass, and lists or objects holding none of their markers passed over.
 """
 from __future__ import annotations
 
