@@ -47,7 +47,9 @@ def translate_errors(scrub: Callable[[str], str]) -> Callable[[Callable[[], Any]
                 raise PermanentWriteError(text, reason="request_rejected") from None
             raise TransientWriteError(text, reason=f"http_{exc.meta.status}") from None
         except TransportError as exc:  # connection refused/reset, timeout, TLS
-            raise TransientWriteError(scrub(f"{type(exc).__name__}: {exc}"), reason="connection") from None
+            underlying = exc.errors[0] if exc.errors else exc.__cause__  # where the client keeps the useful part
+            cause = f" ({underlying})" if underlying is not None and str(underlying) not in str(exc) else ""
+            raise TransientWriteError(scrub(f"{type(exc).__name__}: {exc}{cause}"), reason="connection") from None
 
     return call
 
