@@ -4,12 +4,11 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import orjson
 from google.cloud import bigquery
 
-from bridge.delivery import DeliveryReport, deliver
 from bridge.model import PubsubMessage
 from bridge.pipeline import Transform
 from bridge.retry import RetryBudget, RetryPolicy
@@ -73,18 +72,6 @@ def _parameter(name: str, value: Any) -> bigquery.ScalarQueryParameter:
 def messages(entries: Iterable[dict[str, Any]]) -> list[PubsubMessage]:
     """What a Cloud Logging sink publishes: one LogEntry per message, each with its own id."""
     return [PubsubMessage(data=orjson.dumps(e), message_id=f"m{next(_message_ids)}", publish_time_ns=1_764_000_000_000_000_000) for e in entries]
-
-
-def deliver_until_acked(batch: Sequence[PubsubMessage], sink: BigQuerySink, rounds: int, **options: Any) -> list[DeliveryReport]:
-    """Pub/Sub redelivery: every message left unacknowledged is delivered again, up to `rounds` times."""
-    reports, pending = [], list(batch)
-    for _ in range(rounds):
-        if not pending:
-            break
-        report = deliver(pending, TRANSFORM, sink, **options)
-        reports.append(report)
-        pending = [m for m, acked in zip(pending, report.ack) if not acked]
-    return reports
 
 
 def corpus_entries() -> list[dict[str, Any]]:

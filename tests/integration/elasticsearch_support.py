@@ -5,12 +5,11 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import orjson
 from elasticsearch import Elasticsearch
 
-from bridge.delivery import DeliveryReport, deliver
 from bridge.model import PubsubMessage
 from bridge.normalize import entry_id
 from bridge.pipeline import Transform
@@ -115,19 +114,6 @@ def messages(items: Iterable[dict[str, Any]], publish_time: str = "2024-05-01T12
 
 def ids_of(items: Iterable[dict[str, Any]]) -> set[str]:
     return {entry_id(e) for e in items}
-
-
-def deliver_until_acked(batch: Sequence[PubsubMessage], sink: ElasticsearchWriter, rounds: int, **options: Any) -> list[DeliveryReport]:
-    """Pub/Sub redelivery: what is left unacknowledged is delivered again, up to `rounds` times."""
-    reports: list[DeliveryReport] = []
-    pending = list(batch)
-    for _ in range(rounds):
-        if not pending:
-            break
-        report = deliver(pending, TRANSFORM, sink, **options)
-        reports.append(report)
-        pending = [m for m, ack in zip(pending, report.ack) if not ack]
-    return reports
 
 
 def wait_for(condition: Any, timeout_s: float, what: str, interval_s: float = 0.5) -> Any:

@@ -16,12 +16,12 @@ from tests.integration.bigquery_support import (
     Destination,
     audit_entries,
     corpus_entries,
-    deliver_until_acked,
     gke_entries,
     lb_entries,
     messages,
     records,
 )
+from tests.integration.delivery_support import deliver_until_acked
 
 pytestmark = pytest.mark.integration
 

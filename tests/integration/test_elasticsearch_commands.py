@@ -9,7 +9,8 @@ import pytest
 
 from bridge.model import PubsubMessage
 from bridge.sinks.elasticsearch.template import TEMPLATE_VERSION
-from tests.integration.elasticsearch_support import Destination, deliver_until_acked, entries, ids_of, messages
+from tests.integration.elasticsearch_support import Destination, entries, ids_of, messages
+from tests.integration.delivery_support import deliver_until_acked
 from tests.integration.test_elasticsearch_faults import conflicting_batch, fix_mapping, legacy_index
 
 pytestmark = pytest.mark.integration

@@ -19,17 +19,8 @@ from bridge.retry import RetryPolicy
 from bridge.sinks.base import Outcome
 from bridge.sinks.elasticsearch.replay import replay_elasticsearch_dead_letters
 from bridge.timestamps import parse_rfc3339_ns
-from tests.integration.elasticsearch_support import (
-    SHORT,
-    TRANSFORM,
-    Destination,
-    deliver_until_acked,
-    entries,
-    entry,
-    ids_of,
-    messages,
-    wait_for,
-)
+from tests.integration.elasticsearch_support import SHORT, TRANSFORM, Destination, entries, entry, ids_of, messages, wait_for
+from tests.integration.delivery_support import deliver_until_acked
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,8 @@ from bridge.sinks.elasticsearch.replay import replay_elasticsearch_dead_letters
 from bridge.sinks.elasticsearch.cluster import install_templates
 from bridge.sinks.elasticsearch.roles import roles_yml
 from bridge.sinks.elasticsearch.template import TemplateOptions, index_templates
-from tests.integration.elasticsearch_support import TRANSFORM, Destination, deliver_until_acked, entries, messages, wait_for
+from tests.integration.elasticsearch_support import TRANSFORM, Destination, entries, messages, wait_for
+from tests.integration.delivery_support import deliver_until_acked
 from tools.stack import Launch, ensure_es_home, ensure_es_user, free_port, java_home, tcp_open
 
 # Two Elasticsearch processes start on a shared, busy machine before the first test here can run.
