@@ -29,6 +29,14 @@ def count(url: str, pattern: str) -> int:
     return int(request(url, "GET", f"/{pattern}/_count")["count"])
 
 
+def searchable(url: str, pattern: str) -> int:
+    """Documents a search sees now, without forcing a refresh (the index's own 1 s refresh applies)."""
+    try:
+        return int(request(url, "GET", f"/{pattern}/_count?ignore_unavailable=true&allow_no_indices=true")["count"])
+    except RuntimeError:
+        return 0
+
+
 def bulk_requests(url: str) -> int:
     """Bulk requests the node has received so far, by its HTTP route statistics (every /_bulk route)."""
     stats = request(url, "GET", "/_nodes/stats/http?filter_path=nodes.*.http.routes")

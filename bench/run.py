@@ -25,14 +25,14 @@ from .stack import Endpoints, local_stack
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    transform_entries: int = 50_000
-    es_entries: int = 40_000
+    transform_entries: int = 30_000
+    es_entries: int = 30_000
     push_messages: int = 8000
     plain_messages: int = 3000
     bq_entries: int = 6000
     latency_seconds: float = 15.0
     memory_backlog: int = 100_000
-    memory_seconds: float = 40.0
+    memory_seconds: float = 30.0
 
 
 QUICK = Sizes(20_000, 10_000, 2000, 800, 2000, 8.0, 100_000, 20.0)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner({name for name in args.only.split(",") if name})
     started = time.monotonic()
 
-    runner.figure(("transform",), lambda: (transform.run(entries=sizes.transform_entries),))
+    runner.figure(("transform",), lambda: (transform.run(entries=sizes.transform_entries, rounds=3),))
     if runner.wanted(*ORDER[1:]):
         with local_stack(keep=args.keep_stack) as stack:
             run_on_stack(runner, stack, sizes)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
@@ -34,7 +35,7 @@ MAX_IDS_PER_CALL = 2500
 class FlowLimits:
     """What the worker may hold at once (leased, not yet acknowledged)."""
 
-    max_messages: int = 4000
+    max_messages: int = 5000
     max_bytes: int = 64 * 1024 * 1024
 
 
@@ -149,6 +150,7 @@ class UnaryReceiver:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._error: BaseException | None = None
+        self.counts: Counter[str] = Counter()  # calls, messages and seconds, for the worker's stats
 
     def start(self, offer: Offer) -> None:
         if self._lease_s is None:
@@ -176,6 +178,7 @@ class UnaryReceiver:
         from google.pubsub_v1.types import PullResponse
 
         while (room := self._wait_for_room()) > 0:
+            started = time.monotonic()
             try:
                 response = self._subscriber.pull(
                     subscription=self._subscription, max_messages=room, timeout=self._pull_timeout_s
@@ -190,6 +193,7 @@ class UnaryReceiver:
             received = PullResponse.pb(response).received_messages
             refused: list[str] = []
             with self._room:
+                self.counts.update(pulls=1, pulled=len(received), pull_seconds=time.monotonic() - started)
                 for one in received:
                     size = one.message.ByteSize()
                     self._held[one.ack_id] = size
@@ -218,6 +222,7 @@ class UnaryReceiver:
                 log.warning("modifying ack deadlines failed: %s", exc)
 
     def settle(self, handles: Sequence[Any], acks: Sequence[bool]) -> None:
+        started = time.monotonic()
         acked = [ack_id for ack_id, ack in zip(handles, acks, strict=True) if ack]
         nacked = [ack_id for ack_id, ack in zip(handles, acks) if not ack]
         for start in range(0, len(acked), MAX_IDS_PER_CALL):
@@ -230,6 +235,7 @@ class UnaryReceiver:
         with self._room:
             for ack_id in handles:
                 self._held_bytes -= self._held.pop(ack_id, 0)
+            self.counts.update(settles=1, settled=len(handles), settle_seconds=time.monotonic() - started)
             self._room.notify_all()
 
     def error(self) -> BaseException | None:

@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
@@ -29,8 +29,9 @@ import orjson
 
 from .batch import BatchLimits
 from .config import DESTINATIONS, max_entry_bytes, sink_from_env, transform_from_env
-from .delivery import deliver
+from .delivery import DeliveryReport, deliver
 from .errors import ConfigError
+from .metrics import record_report, recorder_from_env
 from .model import PubsubMessage
 from .pipeline import Transform
 from .progress import Progress
@@ -39,8 +40,10 @@ from .sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-# Flow control holds about four batches: one being written, one being built, two arriving.
-DEFAULT_FLOW = FlowLimits(max_messages=4000, max_bytes=64 * 1024 * 1024)
+# Three flushers keep the destination busy while the next batch is transformed (measured: bench/README.md);
+# flow control holds five batches: three being written, one being built, one arriving.
+DEFAULT_FLUSHERS = 3
+DEFAULT_FLOW = FlowLimits(max_messages=5000, max_bytes=64 * 1024 * 1024)
 DEFAULT_BATCH = BatchLimits(max_messages=1000, max_bytes=8 * 1024 * 1024, max_wait_s=0.2)
 
 
@@ -127,12 +130,14 @@ class PullWorker:
         sink: Sink,
         *,
         batch: BatchLimits = DEFAULT_BATCH,
-        flushers: int = 2,
+        flushers: int = DEFAULT_FLUSHERS,
         progress: Progress | None = None,
         entry_limit_bytes: int | None = None,
         redact_text: Callable[[str], str] | None = None,
+        on_report: Callable[[DeliveryReport], None] | None = None,
     ) -> None:
         self._receiver = receiver
+        self._on_report = on_report
         self._transform = transform
         self._sink = sink
         self._held = HeldMessages(batch)
@@ -145,6 +150,8 @@ class PullWorker:
         self._lock = threading.Lock()
         self._flushers: list[threading.Thread] = []
         self.batches = 0
+        # Where the flushers' time goes: waiting for a batch, delivering it, settling it (summed over flushers).
+        self.phase_seconds: Counter[str] = Counter()
         # The active window, from the first message taken to the last one settled (throughput figures).
         self.first_arrival: float | None = None
         self.last_settled: float | None = None
@@ -165,6 +172,9 @@ class PullWorker:
     def error(self) -> BaseException | None:
         return self._receiver.error()
 
+    def receiver_counts(self) -> dict[str, float]:
+        return dict(getattr(self._receiver, "counts", {}))
+
     def idle_s(self) -> float:
         """Seconds since a message last arrived or was settled (since start if none yet); 0 while holding any."""
         if self.outstanding:
@@ -177,8 +187,17 @@ class PullWorker:
             return 0.0
         return self.last_settled - self.first_arrival
 
+    def _add(self, phase: str, seconds: float) -> None:
+        with self._lock:
+            self.phase_seconds[phase] += seconds
+
     def _flush_loop(self) -> None:
-        while batch := self._held.take():
+        while True:
+            started = time.monotonic()
+            batch = self._held.take()
+            self._add("waiting_for_batch", time.monotonic() - started)
+            if not batch:
+                return
             with self._lock:
                 self._in_flight += len(batch)
             try:
@@ -189,13 +208,17 @@ class PullWorker:
 
     def _deliver(self, batch: list[Held]) -> None:
         handles = [held.handle for held in batch]
+        started = time.monotonic()
         try:
             report = deliver([held.message for held in batch], self._transform, self._sink, **self._deliver_options)
         except Exception:  # a bug or an unexpected client error: leave it to Pub/Sub to redeliver
             log.exception("batch of %d messages failed; nacking them for redelivery", len(batch))
             self._receiver.settle(handles, [False] * len(batch))
             return
+        delivered = time.monotonic()
+        self._add("delivering", delivered - started)
         self._receiver.settle(handles, report.ack)
+        self._add("settling", time.monotonic() - delivered)
         if report.retry:
             log.warning("%d entries left for redelivery: %s", report.retry, "; ".join(report.reasons[:3]))
         with self._lock:
@@ -204,6 +227,8 @@ class PullWorker:
             self.first_arrival = min(self.first_arrival or batch[0].arrived, batch[0].arrived)
         if self._progress is not None:
             self._progress.add(report, len(batch))
+        if self._on_report is not None:
+            self._on_report(report)
 
     def drain(self, timeout_s: float = 60.0) -> None:
         """Stop taking messages, write and settle what is held, then stop the receiver."""
@@ -260,6 +285,7 @@ def run_pull(
     subscription = subscription_path(args.subscription, args.project or default_project(environ))
     transform = transform_from_env(args.to, environ)
     progress = Progress("pull", stdout)
+    metrics = recorder_from_env(environ)
     flow = FlowLimits(args.max_messages, args.max_bytes)
     receiver = RECEIVERS[args.receiver](subscriber or pubsub_v1.SubscriberClient(), subscription, flow, streams=args.streams)
     worker = PullWorker(
@@ -271,12 +297,15 @@ def run_pull(
         progress=progress,
         entry_limit_bytes=max_entry_bytes(environ),
         redact_text=getattr(transform.redactor, "redact_text", None),
+        on_report=(lambda report: record_report(metrics, args.to, report)) if metrics is not None else None,
     )
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     backlog = backlog_reader(subscription, environ) if stdout.isatty() else None
+    if metrics is not None:
+        metrics.start(float(environ.get("BRIDGE_METRICS_FLUSH_S", 60)))
     worker.start()
     startup_cpu_s = time.process_time()
     print(f"pull: {subscription} -> {args.to} ({args.receiver}, flow control {args.max_messages} messages / {args.max_bytes} bytes)", file=stderr)
@@ -287,6 +316,8 @@ def run_pull(
             break
         progress.tick(_backlog_status(worker, backlog))
     worker.drain(timeout_s=args.drain_timeout_s)
+    if metrics is not None:
+        metrics.close()
     print(progress.finish(f"batches={worker.batches}"), file=stderr)
     if args.stats_file:
         write_stats(Path(args.stats_file), worker, progress, subscription, args, startup_cpu_s)
@@ -334,6 +365,8 @@ def write_stats(
         "max_rss_bytes": peak_rss_bytes(),
         "flow_control": {"max_messages": args.max_messages, "max_bytes": args.max_bytes},
         "receiver": args.receiver,
+        "flusher_seconds": dict(worker.phase_seconds),
+        "receiver_counts": worker.receiver_counts(),
     }
     path.write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
 
@@ -349,7 +382,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-messages", type=int, default=DEFAULT_BATCH.max_messages, help="entries per write")
     parser.add_argument("--batch-bytes", type=int, default=DEFAULT_BATCH.max_bytes, help="message bytes per write")
     parser.add_argument("--batch-wait-ms", type=float, default=DEFAULT_BATCH.max_wait_s * 1000, help="longest wait to fill a batch")
-    parser.add_argument("--flushers", type=int, default=2, help="batches written concurrently")
+    parser.add_argument("--flushers", type=int, default=DEFAULT_FLUSHERS, help="batches written concurrently")
     parser.add_argument("--drain-timeout-s", type=float, default=60.0, help="how long a drain may take on SIGTERM")
     parser.add_argument("--idle-exit-s", type=float, help="drain and exit after this long without messages (empty a backlog, then stop)")
     parser.add_argument("--stats-file", help="write the run's totals, CPU seconds and peak memory here as JSON at exit")
