@@ -136,3 +136,26 @@ def test_backfill_over_entries_live_delivery_already_wrote_writes_nothing_twice(
     assert destination.count() == 2000
     assert set(destination.ids()) == ids_of(everything)
     assert orjson.loads(checkpoint.read_bytes())["complete"] is True
+
+
+def test_the_worker_reports_its_writes_to_cloud_monitoring_like_the_functions(stack, destination, backlog, tmp_path):
+    from tests.integration.monitoring_server import MonitoringServer
+
+    server = MonitoringServer()
+    endpoint = server.start()
+    try:
+        subscription, _ = backlog(500)
+        env = {"BRIDGE_METRICS_PROJECT": "demo-project", "BRIDGE_MONITORING_ENDPOINT": endpoint, "BRIDGE_METRICS_LOCATION": "europe-west1"}
+        stats = tmp_path / "metrics.json"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "pull", "--subscription", subscription, "--to", "elasticsearch",
+             "--receiver", "unary", "--idle-exit-s", "2", "--stats-file", str(stats)],
+            cwd=REPO, env={**os.environ, **destination.env, "PUBSUB_EMULATOR_HOST": stack.config.pubsub_host, **env},
+            stdout=open(tmp_path / "metrics.log", "wb"), stderr=subprocess.STDOUT,
+        )
+        assert finish(process, stats)["written"] == 500
+        written = [s for s in server.latest().values() if s.metric.type.endswith("/entries_written")]
+        assert [(dict(s.metric.labels), s.points[0].value.int64_value) for s in written] == [({"destination": "elasticsearch"}, 500)]
+        assert server.rejected == []
+    finally:
+        server.stop()
