@@ -26,7 +26,7 @@ from .stack import Endpoints, local_stack
 @dataclass(frozen=True, slots=True)
 class Sizes:
     transform_entries: int = 30_000
-    es_entries: int = 30_000
+    es_entries: int = 50_000
     push_messages: int = 8000
     plain_messages: int = 3000
     bq_entries: int = 6000

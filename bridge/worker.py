@@ -13,6 +13,7 @@ spreads the messages, and the stable entry ids turn any redelivery into a no-op 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import resource
@@ -307,6 +308,9 @@ def run_pull(
     if metrics is not None:
         metrics.start(float(environ.get("BRIDGE_METRICS_FLUSH_S", 60)))
     worker.start()
+    # Imports and clients are done: keep their objects out of every later garbage collection
+    # (measured: a third of the delivery CPU per entry went to collections that found nothing).
+    gc.freeze()
     startup_cpu_s = time.process_time()
     print(f"pull: {subscription} -> {args.to} ({args.receiver}, flow control {args.max_messages} messages / {args.max_bytes} bytes)", file=stderr)
     error: BaseException | None = None
