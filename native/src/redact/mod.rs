@@ -1,5 +1,7 @@
 //! The redaction rules of bridge/redact.py over a parsed LogEntry.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 
 /// Why the compiled rules cannot give the Python redactor's answer for one entry.
@@ -21,6 +23,13 @@ impl RedactionRules {
     }
 }
 
-pub fn register(_module: &Bound<'_, PyModule>) -> PyResult<()> {
+/// The Python handle on a compiled rule set; the transform engine holds `rules`.
+#[pyclass(frozen, module = "bridge_native")]
+pub struct Redaction {
+    pub rules: Arc<RedactionRules>,
+}
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Redaction>()?;
     Ok(())
 }
