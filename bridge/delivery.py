@@ -10,9 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-import orjson
-
-from .decode import DEFAULT_MAX_ENTRY_BYTES, decode_message
+from .decode import DEFAULT_MAX_ENTRY_BYTES
 from .errors import BridgeError, TransientWriteError
 from .model import DeadLetter, PubsubMessage
 from .pipeline import Prepared, Transform
@@ -56,7 +54,7 @@ def deliver(
     failed_at = now_ns()
     for index, message in enumerate(messages):
         try:
-            prepared.append((index, transform.prepare(decode_message(message, max_entry_bytes))))
+            prepared.append((index, transform.prepare_message(message, max_entry_bytes)))
         except BridgeError as exc:
             letters.append(
                 (index, DeadLetter(str(exc), _dead_letter_raw(message, redact_text), sink.destination, None, message.message_id, failed_at))
@@ -66,14 +64,13 @@ def deliver(
     reasons: list[str] = []
     published: list[int] = []
     if prepared:
-        results = sink.write([item.record for _, item in prepared])
+        results = sink.write_prepared([item for _, item in prepared])
         for (index, item), result in zip(prepared, results, strict=True):
             counts[result.outcome] += 1
             if result.outcome is Outcome.WRITTEN and messages[index].publish_time_ns is not None:
                 published.append(messages[index].publish_time_ns)
             if result.outcome is Outcome.REJECTED:
-                raw = orjson.dumps(item.entry)
-                letters.append((index, DeadLetter(result.reason or "rejected", raw, sink.destination, item.record.entry_id, messages[index].message_id, failed_at)))
+                letters.append((index, DeadLetter(result.reason or "rejected", item.entry_bytes(), sink.destination, item.entry_id, messages[index].message_id, failed_at)))
             elif result.outcome not in CONFIRMED:
                 ack[index] = False
                 reasons.append(result.reason or "retry")

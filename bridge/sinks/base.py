@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from ..model import DeadLetter, Record
+
+if TYPE_CHECKING:
+    from ..pipeline import Prepared
 
 
 class Outcome(enum.Enum):
@@ -30,6 +33,9 @@ class Sink(Protocol):
 
     def write(self, records: Sequence[Record]) -> list[ItemResult]:
         """One result per record, in order. Retries transient failures within its own budget."""
+
+    def write_prepared(self, items: Sequence[Prepared]) -> list[ItemResult]:
+        """`write` for what the transform prepared (a Record, or a document the native core built)."""
 
     def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
         """Stores dead letters durably, or raises TransientWriteError (then nothing may be acked)."""

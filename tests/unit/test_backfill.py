@@ -76,6 +76,9 @@ class RecordingSink:
             self._after_write(self)
         return results
 
+    def write_prepared(self, items):
+        return self.write([item.as_record() for item in items])
+
     def dead_letter(self, letters):
         raise AssertionError(f"no dead letters expected: {letters}")
 

@@ -33,6 +33,9 @@ class ScriptedSink:
             results.append(ItemResult(r.entry_id, outcome, None if outcome is Outcome.WRITTEN else f"{r.message} reason"))
         return results
 
+    def write_prepared(self, items):
+        return self.write([item.as_record() for item in items])
+
     def dead_letter(self, letters):
         if self.dead_letter_fails:
             raise TransientWriteError("dead-letter index unavailable")

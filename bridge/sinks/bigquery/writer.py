@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from google.cloud import bigquery
 
@@ -30,6 +30,9 @@ from .row import row
 from .schema import TableSpec, load_spec
 from .settings import BigQuerySettings
 from .validate import RowValidator
+
+if TYPE_CHECKING:
+    from ...pipeline import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,9 @@ class BigQuerySink:
         self._limits = limits
         self._new_budget = new_budget
         self._now_ns = now_ns
+
+    def write_prepared(self, items: Sequence[Prepared]) -> list[ItemResult]:
+        return self.write([item.as_record() for item in items])
 
     def write(self, records: Sequence[Record]) -> list[ItemResult]:
         ingest_time = format_us(self._now_ns())

@@ -20,8 +20,12 @@ class Action:
 
 def encode_action(op: str, index: str, doc_id: str, source: Mapping[str, Any]) -> Action:
     """Raises orjson.JSONEncodeError for what JSON cannot carry (over 254 levels, integers over 64 bits)."""
-    header = orjson.dumps({op: {"_index": index, "_id": doc_id}})
-    return Action(doc_id, header + b"\n" + orjson.dumps(source) + b"\n")
+    return encode_source(op, index, doc_id, orjson.dumps(source))
+
+
+def encode_source(op: str, index: str, doc_id: str, source: bytes) -> Action:
+    """The action around a source that is serialized already (by the native core)."""
+    return Action(doc_id, orjson.dumps({op: {"_index": index, "_id": doc_id}}) + b"\n" + source + b"\n")
 
 
 def chunk_bounds(sizes: Sequence[int], limits: BulkLimits) -> Iterator[tuple[int, int]]:

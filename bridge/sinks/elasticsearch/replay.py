@@ -110,7 +110,7 @@ def _replay_page(client: Elasticsearch, sink: Sink, transform: Transform, page: 
         except BridgeError as exc:
             operations.extend(_still_failing(hit, str(exc), now))
             report.still_failing += 1
-    results = sink.write([prepared.record for _, prepared in ready]) if ready else []
+    results = sink.write_prepared([prepared for _, prepared in ready]) if ready else []
     for (hit, _), result in zip(ready, results, strict=True):
         if result.outcome in CONFIRMED:
             operations.append({"delete": {"_index": hit["_index"], "_id": hit["_id"]}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 import orjson
 from elasticsearch import Elasticsearch
@@ -19,12 +19,15 @@ from ...errors import BridgeError, PermanentWriteError, TransientWriteError
 from ...model import DeadLetter, Record
 from ...retry import RetryBudget, RetryPolicy
 from ..base import CONFIRMED, ItemResult, Outcome
-from .bulk import Action, chunk_bounds, classify, encode_action
+from .bulk import Action, chunk_bounds, classify, encode_action, encode_source
 from .cluster import ClientTransport, build_client, prepare_once
 from .deadletters import dead_letter_document, dead_letter_id
 from .document import IndexNames, document
 from .settings import BulkLimits, ElasticsearchSettings, settings_from_env
 from .template import index_templates
+
+if TYPE_CHECKING:
+    from ...pipeline import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -84,19 +87,27 @@ class ElasticsearchWriter:
         return RetryBudget(policy, clock=self._clock, sleep=self._sleep)
 
     def write(self, records: Sequence[Record]) -> list[ItemResult]:
+        return self._write([(record.entry_id, record.timestamp_ns, record) for record in records])
+
+    def write_prepared(self, items: Sequence[Prepared]) -> list[ItemResult]:
+        """Entries from the transform: a document the native core serialized is sent as it is."""
+        return self._write([(item.entry_id, item.timestamp_ns, item.document if item.document is not None else item.record) for item in items])  # type: ignore[misc]
+
+    def _write(self, items: Sequence[tuple[str, int, Record | bytes]]) -> list[ItemResult]:
         self._start()
-        results: list[ItemResult | None] = [None] * len(records)
+        results: list[ItemResult | None] = [None] * len(items)
         actions: list[Action] = []
         positions: list[int] = []
-        for position, record in enumerate(records):
+        for position, (doc_id, timestamp_ns, source) in enumerate(items):
             try:
-                action = encode_action("create", self.names.for_entry(record.timestamp_ns), record.entry_id, document(record))
+                body = source if isinstance(source, bytes) else orjson.dumps(document(source))
             except orjson.JSONEncodeError as exc:  # deeper than 254 levels: no JSON encoder will send it
-                results[position] = ItemResult(record.entry_id, Outcome.REJECTED, f"not_serializable: {exc}")
+                results[position] = ItemResult(doc_id, Outcome.REJECTED, f"not_serializable: {exc}")
                 continue
+            action = encode_source("create", self.names.for_entry(timestamp_ns), doc_id, body)
             if len(action.body) > self.limits.body_bytes:
                 reason = f"document_too_large: {len(action.body)} bytes, over the bulk limit of {self.limits.body_bytes}"
-                results[position] = ItemResult(record.entry_id, Outcome.REJECTED, reason)
+                results[position] = ItemResult(doc_id, Outcome.REJECTED, reason)
                 continue
             actions.append(action)
             positions.append(position)
