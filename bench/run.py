@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import bigquery_path, cost, es_path, latency, memory, push_path, transform
+from . import bigquery_path, cost, es_path, latency, memory, push_path, redaction_quality, redaction_speed, transform
 from .pubsub import PubSub
 from .results import ORDER, Result, load_all, table
 from .stack import Endpoints, local_stack
@@ -35,6 +35,7 @@ class Sizes:
     memory_seconds: float = 30.0
 
 
+STACK_FIGURES = ("elasticsearch_path", "push_path", "bigquery_path", "latency_p99", "memory", "scale_out", "cost_pull")
 QUICK = Sizes(20_000, 10_000, 2000, 800, 2000, 8.0, 100_000, 20.0)
 
 
@@ -81,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
 
     runner.figure(("transform",), lambda: (transform.run(entries=sizes.transform_entries, rounds=3),))
-    if runner.wanted(*ORDER[1:]):
+    runner.figure(("redaction_quality",), lambda: (redaction_quality.run()[1],))
+    runner.figure(("redaction_overhead",), lambda: (redaction_speed.run(entries=sizes.transform_entries, rounds=3),))
+    if runner.wanted(*STACK_FIGURES):
         with local_stack(keep=args.keep_stack) as stack:
             run_on_stack(runner, stack, sizes)
 

@@ -62,15 +62,18 @@ class Transform:
     """Stable id from the entry as received, then redaction, then normalization.
 
     `engine` is the native core for this destination and rule set when it is installed
-    (bridge/native.py); it declines whatever it cannot do exactly as the Python path does.
+    (bridge/native.py) and `native` is not turned off; it declines whatever it cannot do
+    exactly as the Python path does.
     """
 
     destination: str
     redactor: Redactor | None = None
+    native: bool = True
     engine: NativeEngine | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "engine", engine_for(self.destination, self.redactor))
+        if self.native:
+            object.__setattr__(self, "engine", engine_for(self.destination, self.redactor))
 
     def prepare_message(self, message: PubsubMessage, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -> Prepared:
         """Raises DecodeError or NormalizeError (from the Python path) for what cannot be read."""
