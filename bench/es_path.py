@@ -12,10 +12,8 @@ import time
 from typing import Any
 
 from bridge.config import transform_from_env
-from bridge.decode import decode_message
 from bridge.model import PubsubMessage
-from bridge.sinks.elasticsearch.bulk import encode_action
-from bridge.sinks.elasticsearch.document import IndexNames, document
+from bridge.sinks.elasticsearch.document import IndexNames
 from bridge.timestamps import parse_rfc3339_ns
 from bridge.worker import DEFAULT_FLUSHERS
 
@@ -26,6 +24,7 @@ from .procs import start_worker, tree_cpu_seconds
 from .pubsub import PubSub
 from .results import Result
 from .stack import Endpoints
+from .transform import action_bytes
 
 DAY_NS = parse_rfc3339_ns("2025-06-02T00:00:00Z")
 BULK_DOCUMENTS = 1000
@@ -44,10 +43,7 @@ def worker_args(flushers: int = FLUSHERS) -> list[str]:
 def prebuilt_bodies(raw: list[bytes], names: IndexNames) -> tuple[list[bytes], list[int]]:
     """The worker's own documents (same transform and defaults), as _bulk bodies of 1,000 creates."""
     transform = transform_from_env("elasticsearch", {})
-    actions = []
-    for data in raw:
-        record = transform.prepare(decode_message(PubsubMessage(data=data))).record
-        actions.append(encode_action("create", names.for_entry(record.timestamp_ns), record.entry_id, document(record)).body)
+    actions = [action_bytes(transform, PubsubMessage(data=data), names) for data in raw]
     bodies = [b"".join(actions[i : i + BULK_DOCUMENTS]) for i in range(0, len(actions), BULK_DOCUMENTS)]
     return bodies, [min(BULK_DOCUMENTS, len(actions) - i) for i in range(0, len(actions), BULK_DOCUMENTS)]
 

@@ -3,6 +3,9 @@
 Same decoding, transform and document as the bridge, same index template, so the one
 difference under test is batching: one Elasticsearch request per message here, one bulk
 request for many concurrent messages in functions/main.py.
+
+`framework_floor` does nothing at all: its rate is what functions-framework and the load
+generator allow on this machine, the most any function can reach here.
 """
 import os
 
@@ -26,4 +29,10 @@ def plain_to_elasticsearch(request):
         _client.create(index=_names.for_entry(record.timestamp_ns), id=record.entry_id, document=document(record))
     except ConflictError:
         pass  # a redelivery: already there
+    return "", 204
+
+
+@functions_framework.http
+def framework_floor(request):
+    request.get_data()
     return "", 204

@@ -32,13 +32,17 @@ TARGET_RATIO = 3.0
 
 
 def bridge_pass(transform: Transform, messages: Sequence[PubsubMessage], names: IndexNames = IndexNames()) -> int:
-    """What ElasticsearchWriter does with each message before sending it."""
     size = 0
     for message in messages:
-        item = transform.prepare_message(message)
-        source = item.document if item.document is not None else orjson.dumps(document(item.as_record()))
-        size += len(encode_source("create", names.for_entry(item.timestamp_ns), item.entry_id, source).body)
+        size += len(action_bytes(transform, message, names))
     return size
+
+
+def action_bytes(transform: Transform, message: PubsubMessage, names: IndexNames) -> bytes:
+    """What ElasticsearchWriter sends for one message: its bulk `create` action."""
+    item = transform.prepare_message(message)
+    source = item.document if item.document is not None else orjson.dumps(document(item.as_record()))
+    return encode_source("create", names.for_entry(item.timestamp_ns), item.entry_id, source).body
 
 
 def native_share(transform: Transform, messages: Sequence[PubsubMessage]) -> float:
