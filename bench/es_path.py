@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.config import transform_from_env
 from bridge.model import PubsubMessage
+from bridge.sinks.elasticsearch.bulk import bulk_body
 from bridge.sinks.elasticsearch.document import IndexNames
 from bridge.timestamps import parse_rfc3339_ns
 from bridge.worker import DEFAULT_FLUSHERS
@@ -24,7 +25,7 @@ from .procs import start_worker, tree_cpu_seconds
 from .pubsub import PubSub
 from .results import Result
 from .stack import Endpoints
-from .transform import action_bytes
+from .transform import action_for
 
 DAY_NS = parse_rfc3339_ns("2025-06-02T00:00:00Z")
 BULK_DOCUMENTS = 1000
@@ -43,7 +44,7 @@ def worker_args(flushers: int = FLUSHERS) -> list[str]:
 def prebuilt_bodies(raw: list[bytes], names: IndexNames) -> tuple[list[bytes], list[int]]:
     """The worker's own documents (same transform and defaults), as _bulk bodies of 1,000 creates."""
     transform = transform_from_env("elasticsearch", {})
-    actions = [action_bytes(transform, PubsubMessage(data=data), names) for data in raw]
+    actions = [bulk_body([action_for(transform, PubsubMessage(data=data), names)]) for data in raw]
     bodies = [b"".join(actions[i : i + BULK_DOCUMENTS]) for i in range(0, len(actions), BULK_DOCUMENTS)]
     return bodies, [min(BULK_DOCUMENTS, len(actions) - i) for i in range(0, len(actions), BULK_DOCUMENTS)]
 

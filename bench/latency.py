@@ -16,10 +16,9 @@ from typing import Callable
 import orjson
 
 from bridge.config import transform_from_env
-from bridge.decode import decode_message
 from bridge.model import PubsubMessage
-from bridge.sinks.elasticsearch.bulk import encode_action
-from bridge.sinks.elasticsearch.document import IndexNames, document
+from bridge.sinks.elasticsearch.bulk import bulk_body
+from bridge.sinks.elasticsearch.document import IndexNames
 from bridge.timestamps import format_ns
 
 from . import es
@@ -29,6 +28,7 @@ from .procs import start_worker
 from .pubsub import PubSub
 from .results import Result
 from .stack import Endpoints
+from .transform import action_for
 
 RATE = 1000
 TICK_S = 0.01
@@ -131,11 +131,7 @@ def run(stack: Endpoints, pubsub: PubSub, *, seconds: float = 15.0) -> Result:
     transform = transform_from_env("elasticsearch", {})
 
     def direct(batch: list[bytes]) -> None:
-        actions = []
-        for data in batch:
-            record = transform.prepare(decode_message(PubsubMessage(data=data))).record
-            actions.append(encode_action("create", names.for_entry(record.timestamp_ns), record.entry_id, document(record)).body)
-        es.request(url, "POST", "/_bulk", b"".join(actions))
+        es.request(url, "POST", "/_bulk", bulk_body([action_for(transform, PubsubMessage(data=data), names) for data in batch]))
 
     direct([_entry(corpus_lines(), "ready-direct", 0)])  # creates the index before the clock starts
     floor = measure(url, "bench-direct-2*", "direct", direct, seconds)

@@ -21,7 +21,7 @@ from bridge.config import transform_from_env
 from bridge.decode import decode_message
 from bridge.model import PubsubMessage
 from bridge.pipeline import Transform
-from bridge.sinks.elasticsearch.bulk import encode_action, encode_source
+from bridge.sinks.elasticsearch.bulk import Action, encode_action, encode_source
 from bridge.sinks.elasticsearch.document import IndexNames, document
 
 from .corpus import repeated
@@ -34,15 +34,15 @@ TARGET_RATIO = 3.0
 def bridge_pass(transform: Transform, messages: Sequence[PubsubMessage], names: IndexNames = IndexNames()) -> int:
     size = 0
     for message in messages:
-        size += len(action_bytes(transform, message, names))
+        size += action_for(transform, message, names).size
     return size
 
 
-def action_bytes(transform: Transform, message: PubsubMessage, names: IndexNames) -> bytes:
+def action_for(transform: Transform, message: PubsubMessage, names: IndexNames) -> Action:
     """What ElasticsearchWriter sends for one message: its bulk `create` action."""
     item = transform.prepare_message(message)
     source = item.document if item.document is not None else orjson.dumps(document(item.as_record()))
-    return encode_source("create", names.for_entry(item.timestamp_ns), item.entry_id, source).body
+    return encode_source("create", names.for_entry(item.timestamp_ns), item.entry_id, source)
 
 
 def native_share(transform: Transform, messages: Sequence[PubsubMessage]) -> float:

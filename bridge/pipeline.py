@@ -81,14 +81,8 @@ class Transform:
             built = self.engine.prepare(message.data, message.publish_time_ns)
             if built is not None:
                 stable_id, timestamp_ns, source, redacted, fired = built
-                return Prepared(
-                    stable_id,
-                    timestamp_ns,
-                    document=source,
-                    entry_json=message.data if redacted is None else redacted,
-                    fired=fired,
-                    publish_time_ns=message.publish_time_ns,
-                )
+                entry_json = message.data if redacted is None else redacted
+                return Prepared(stable_id, timestamp_ns, None, None, source, entry_json, fired, message.publish_time_ns)
         return self.prepare(decode_message(message, max_entry_bytes))
 
     def prepare(self, decoded: DecodedEntry, stable_id: str | None = None) -> Prepared:

@@ -1,8 +1,7 @@
 """The pure half of bulk writing: NDJSON actions, chunking by count and bytes, item classification."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 import orjson
 
@@ -10,12 +9,24 @@ from ..base import Outcome
 from .settings import BulkLimits
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """One bulk action, already serialized: the `create`/`index` line and the source line."""
+class Action(NamedTuple):
+    """One bulk action, already serialized: the `create`/`index` line (newline included) and
+    the source. The two parts are joined once per request (`bulk_body`), not once per action."""
 
     doc_id: str
-    body: bytes  # b'{"create":...}\n{...}\n'
+    header: bytes  # b'{"create":{...}}\n'
+    source: bytes  # b'{...}', without its newline
+
+    @property
+    def size(self) -> int:
+        return len(self.header) + len(self.source) + 1
+
+
+def bulk_body(actions: Sequence[Action]) -> bytes:
+    parts: list[bytes] = []
+    for action in actions:
+        parts += (action.header, action.source, b"\n")
+    return b"".join(parts)
 
 
 def encode_action(op: str, index: str, doc_id: str, source: Mapping[str, Any]) -> Action:
@@ -25,7 +36,7 @@ def encode_action(op: str, index: str, doc_id: str, source: Mapping[str, Any]) -
 
 def encode_source(op: str, index: str, doc_id: str, source: bytes) -> Action:
     """The action around a source that is serialized already (by the native core)."""
-    return Action(doc_id, orjson.dumps({op: {"_index": index, "_id": doc_id}}) + b"\n" + source + b"\n")
+    return Action(doc_id, orjson.dumps({op: {"_index": index, "_id": doc_id}}, option=orjson.OPT_APPEND_NEWLINE), source)
 
 
 def chunk_bounds(sizes: Sequence[int], limits: BulkLimits) -> Iterator[tuple[int, int]]:

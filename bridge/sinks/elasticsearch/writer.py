@@ -19,7 +19,7 @@ from ...errors import BridgeError, PermanentWriteError, TransientWriteError
 from ...model import DeadLetter, Record
 from ...retry import RetryBudget, RetryPolicy
 from ..base import CONFIRMED, ItemResult, Outcome
-from .bulk import Action, chunk_bounds, classify, encode_action, encode_source
+from .bulk import Action, bulk_body, chunk_bounds, classify, encode_action, encode_source
 from .cluster import ClientTransport, build_client, prepare_once
 from .deadletters import dead_letter_document, dead_letter_id
 from .document import IndexNames, document
@@ -105,8 +105,8 @@ class ElasticsearchWriter:
                 results[position] = ItemResult(doc_id, Outcome.REJECTED, f"not_serializable: {exc}")
                 continue
             action = encode_source("create", self.names.for_entry(timestamp_ns), doc_id, body)
-            if len(action.body) > self.limits.body_bytes:
-                reason = f"document_too_large: {len(action.body)} bytes, over the bulk limit of {self.limits.body_bytes}"
+            if action.size > self.limits.body_bytes:
+                reason = f"document_too_large: {action.size} bytes, over the bulk limit of {self.limits.body_bytes}"
                 results[position] = ItemResult(doc_id, Outcome.REJECTED, reason)
                 continue
             actions.append(action)
@@ -155,7 +155,7 @@ class ElasticsearchWriter:
         while pending:
             batch = [actions[i] for i in pending]
             retry: list[int] = []
-            for start, end in chunk_bounds([len(action.body) for action in batch], self.limits):
+            for start, end in chunk_bounds([action.size for action in batch], self.limits):
                 if budget.remaining_s() <= 0:
                     chunk_results: list[Result] = [(Outcome.RETRY, "retry deadline reached before sending")] * (end - start)
                 else:
@@ -172,7 +172,7 @@ class ElasticsearchWriter:
 
     def _send_chunk(self, chunk: Sequence[Action], budget: RetryBudget, refresh: str | None) -> list[Result]:
         try:
-            items = self._transport.bulk(b"".join(action.body for action in chunk), timeout_s=self._timeout(budget), refresh=refresh)
+            items = self._transport.bulk(bulk_body(chunk), timeout_s=self._timeout(budget), refresh=refresh)
         except TransientWriteError as exc:
             return [(Outcome.RETRY, str(exc))] * len(chunk)
         except PermanentWriteError as exc:
