@@ -1,16 +1,17 @@
 """Typed, frozen records passed between the bridge's layers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class PubsubMessage:
-    """One Pub/Sub message as delivered (push, CloudEvent or pull), before decoding its data."""
+class PubsubMessage(NamedTuple):
+    """One Pub/Sub message as delivered (push, CloudEvent or pull), before decoding its data.
+    A NamedTuple: one is built per message on the hot path."""
 
     data: bytes
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = MappingProxyType({})
     message_id: str | None = None
     publish_time_ns: int | None = None
     delivery_attempt: int | None = None

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, Sequence
+
+from typing import TYPE_CHECKING, NamedTuple, Protocol, Sequence
 
 from ..model import DeadLetter, Record
 
@@ -21,8 +21,7 @@ class Outcome(enum.Enum):
 CONFIRMED = frozenset({Outcome.WRITTEN, Outcome.DUPLICATE})
 
 
-@dataclass(frozen=True, slots=True)
-class ItemResult:
+class ItemResult(NamedTuple):
     entry_id: str
     outcome: Outcome
     reason: str | None = None
