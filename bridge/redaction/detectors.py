@@ -384,7 +384,7 @@ BUILTIN: dict[str, Detector] = {
     for d in (
         Detector("email", _find_email, ("@", "%40"), ("@", "%40"), 6, "email"),
         Detector("phone_international", _find_phone_international, ("+1",), ("+",), 9, "numbers", frozenset(), 8),
-        Detector("phone_kr", _whole_text(_find_phone_kr), _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11, 12}), 9, _find_phone_kr),
+        Detector("phone_kr", _whole_text(_find_phone_kr), _DIGIT_TRIGGERS, None, 9, "numbers", frozenset({9, 10, 11, 12, 13}), 9, _find_phone_kr),
         Detector("kr_rrn", _whole_text(_find_rrn), _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13}), 13, _find_rrn),
         Detector("payment_card", _whole_text(_find_card), _DIGIT_TRIGGERS, None, 13, "numbers", frozenset({13, 14, 15, 16}), 13, _find_card),
         Detector("bearer_token", _find_bearer, ("earer", "EARER", "ya29."), ("earer", "EARER", "ya29."), 21),

@@ -35,6 +35,9 @@ _EMAIL_NEIGHBOURS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 _EMAIL_BEFORE = 96
 _EMAIL_AFTER = 160
 _JSON_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|.)")
+# What a domain is made of: an '@' followed by these up to a cut window's edge may be an
+# address longer than the window.
+_DOMAIN_TO_EDGE = re.compile(r"[A-Za-z0-9.-]*\Z")
 _NO_CANDIDATES: frozenset[int] = frozenset()
 
 Candidates = frozenset[int]  # indices into the plan's rules
@@ -81,6 +84,8 @@ class Trigger:
         text = head + _JSON_ESCAPE.sub(_blank, raw[hit:end]).decode("utf-8", "replace")
         span = email_at(text, len(head))
         if span is None:
+            if end < len(raw) and _DOMAIN_TO_EDGE.match(text, len(head) + (1 if raw[hit] == 64 else 3)):
+                found.update(index for index, _ in self.emails)
             return
         for index, rule in self.emails:
             if index not in found and _acts(rule, text, [span], start > 0, end < len(raw)):

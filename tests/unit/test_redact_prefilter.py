@@ -60,6 +60,13 @@ def quality_texts() -> list[str]:
     return texts
 
 
+def test_a_bare_thirteen_digit_korean_number_and_an_address_longer_than_the_window():
+    """Two misses the native engine's differential tests found: the prefilter let both entries pass unredacted."""
+    for text in ("sms to 8201012345678", "to a@" + "a1." * 60 + "com", "to a%40" + "b-c." * 50 + "kr"):
+        same({"textPayload": text})
+        assert FAST.apply({"textPayload": text}).fired, text
+
+
 def test_same_results_on_the_quality_set_in_every_shape():
     for number, text in enumerate(quality_texts()):
         before, after = EDGES[number % len(EDGES)], EDGES[(number * 7 + 3) % len(EDGES)]
