@@ -1,0 +1,43 @@
+//! `entry_id` (bridge/normalize.py): blake2b-128 of (logName, insertId, timestamp), or of the
+//! whole entry as orjson's sorted-key JSON when there is no insertId.
+
+use blake2::digest::consts::U16;
+use blake2::{Blake2b, Digest};
+use serde_json::{Map, Value};
+
+use super::json::write_sorted;
+use super::record::timestamp_ns;
+use super::Declined;
+
+fn hex(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    digest.iter().flat_map(|b| [HEX[(b >> 4) as usize] as char, HEX[(b & 0xf) as usize] as char]).collect()
+}
+
+/// Computed from the entry as received, before redaction rewrites it.
+pub fn entry_id(entry: &Map<String, Value>, whole: &Value, log_name: &str) -> Result<String, Declined> {
+    let mut hasher = Blake2b::<U16>::new();
+    match entry.get("insertId") {
+        Some(Value::String(insert_id)) if !insert_id.is_empty() => {
+            hasher.update(log_name.as_bytes());
+            hasher.update(b"\x1f");
+            hasher.update(insert_id.as_bytes());
+            hasher.update(b"\x1f");
+            match entry.get("timestamp") {
+                None | Some(Value::Null) => {}
+                Some(value) => match timestamp_ns(value) {
+                    Some(ns) => hasher.update(itoa::Buffer::new().format(ns).as_bytes()),
+                    // Python keys on str(timestamp); normalize then rejects any such entry but "".
+                    None if value.as_str() == Some("") => {}
+                    None => return Err(Declined("unreadable timestamp")),
+                },
+            }
+        }
+        _ => {
+            let mut canonical = Vec::with_capacity(1024);
+            write_sorted(&mut canonical, whole)?;
+            hasher.update(&canonical);
+        }
+    }
+    Ok(hex(&hasher.finalize()))
+}
