@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::json::{write_map, write_str, write_u64};
-use super::record::{text, Record};
+use super::record::{lookup, text, Record};
 use super::timestamps::write_ns;
 use super::Declined;
 
@@ -59,7 +59,7 @@ fn is_zone(location: &str) -> Result<bool, Declined> {
 
 /// `_status_code`: an integer in 0..1000, or a string of ASCII digits that is one.
 fn status_code(http_request: &Map<String, Value>) -> Option<u64> {
-    let status = match http_request.get("status")? {
+    let status = match lookup(http_request, "status")? {
         Value::Number(number) => number.as_u64()?,
         Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
             let digits = text.trim_start_matches('0');
@@ -177,7 +177,7 @@ fn write_kubernetes(out: &mut Vec<u8>, record: &Record<'_>) {
 }
 
 fn write_http(out: &mut Vec<u8>, http_request: &Map<String, Value>) {
-    let method = match http_request.get("requestMethod") {
+    let method = match lookup(http_request, "requestMethod") {
         Some(Value::String(method)) => Some(method.as_str()),
         _ => None,
     };
@@ -198,11 +198,11 @@ fn write_http(out: &mut Vec<u8>, http_request: &Map<String, Value>) {
         }
         out.push(b'}');
     }
-    if let Some(Value::String(url)) = http_request.get("requestUrl") {
+    if let Some(Value::String(url)) = lookup(http_request, "requestUrl") {
         key(out, b",\"url\":");
         single(out, b"\"original\":", url);
     }
-    if let Some(Value::String(agent)) = http_request.get("userAgent") {
+    if let Some(Value::String(agent)) = lookup(http_request, "userAgent") {
         key(out, b",\"user_agent\":");
         single(out, b"\"original\":", agent);
     }

@@ -23,10 +23,41 @@ static ESCAPE: [u8; 256] = {
 };
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Whether any of 8 bytes is below 0x20, '"' or '\\' (exact as a yes/no; SWAR "has less than").
+#[inline]
+fn any_to_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    (below_space | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH != 0
+}
+
+/// Whether the text has anything to escape: 8 bytes at a time, the tail padded with spaces.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    if chunks.by_ref().any(|chunk| any_to_escape(u64::from_le_bytes(chunk.try_into().expect("8 bytes")))) {
+        return true;
+    }
+    let mut tail = [b' '; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    any_to_escape(u64::from_le_bytes(tail))
+}
+
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if needs_escape(bytes) {
+        write_escaped(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (at, &byte) in bytes.iter().enumerate() {
         let escape = ESCAPE[byte as usize];
@@ -42,7 +73,6 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
         start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 pub fn write_u64(out: &mut Vec<u8>, number: u64) {

@@ -17,6 +17,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use serde_json::Value;
 
+use self::record::Fields;
 use crate::redact::{Redaction, RedactionRules};
 
 /// Why an entry is left to the Python path (kept for debugging; never shown to callers).
@@ -39,19 +40,18 @@ pub struct ElasticsearchEngine {
     max_entry_bytes: usize,
 }
 
-fn log_name(value: &Value) -> Option<&str> {
-    value.as_object()?.get("logName")?.as_str()
-}
-
 impl ElasticsearchEngine {
     fn run(&self, data: &[u8], publish_time_ns: Option<i64>) -> Result<Prepared, Declined> {
         if data.len() > self.max_entry_bytes {
             return Err(Declined("too large"));
         }
         // serde_json refuses nesting past 128 levels, inside decode.py's MAX_NESTING of 200.
-        let mut value: Value = serde_json::from_slice(data).map_err(|_| Declined("not JSON"))?;
-        let received_log_name = log_name(&value).filter(|name| !name.is_empty()).ok_or(Declined("not a LogEntry"))?;
-        let entry_id = stable_id::entry_id(value.as_object().ok_or(Declined("not an object"))?, &value, received_log_name)?;
+        // One UTF-8 check of the whole text is cheaper than serde_json's check of every string.
+        let text = std::str::from_utf8(data).map_err(|_| Declined("not UTF-8"))?;
+        let mut value: Value = serde_json::from_str(text).map_err(|_| Declined("not JSON"))?;
+        let received = Fields::of(value.as_object().ok_or(Declined("not an object"))?);
+        let received_log_name = received.log_name.and_then(Value::as_str).filter(|name| !name.is_empty());
+        let entry_id = stable_id::entry_id(&received, &value, received_log_name.ok_or(Declined("not a LogEntry"))?)?;
         let fired = match &self.rules {
             None => None,
             Some(rules) => rules.apply(&mut value, Some(&self.destination)).map_err(|_| Declined("redaction declined"))?,
@@ -64,8 +64,8 @@ impl ElasticsearchEngine {
             }
             None => None,
         };
-        let entry = value.as_object().ok_or(Declined("redacted entry is not an object"))?;
-        let record = record::normalize(entry, publish_time_ns)?;
+        let fields = Fields::of(value.as_object().ok_or(Declined("redacted entry is not an object"))?);
+        let record = record::normalize(&fields, publish_time_ns)?;
         let mut document = Vec::with_capacity(data.len() + 512);
         document::write_document(&mut document, &record, &entry_id, fired.as_deref())?;
         Ok(Prepared { entry_id, timestamp_ns: record.timestamp_ns, document, redacted_entry, fired })

@@ -45,6 +45,65 @@ pub struct Record<'a> {
     pub publish_time_ns: Option<i64>,
 }
 
+/// The LogEntry fields the transform reads, found in one pass over the entry instead of one
+/// hashed lookup each (keys are unique, so this is `entry.get(key)` for every key).
+#[derive(Default)]
+pub struct Fields<'a> {
+    pub log_name: Option<&'a Value>,
+    pub insert_id: Option<&'a Value>,
+    pub timestamp: Option<&'a Value>,
+    receive_timestamp: Option<&'a Value>,
+    severity: Option<&'a Value>,
+    resource: Option<&'a Value>,
+    labels: Option<&'a Value>,
+    text_payload: Option<&'a Value>,
+    json_payload: Option<&'a Value>,
+    proto_payload: Option<&'a Value>,
+    http_request: Option<&'a Value>,
+    trace: Option<&'a Value>,
+    span_id: Option<&'a Value>,
+    trace_sampled: Option<&'a Value>,
+    operation: Option<&'a Value>,
+    source_location: Option<&'a Value>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(entry: &'a Object) -> Self {
+        let mut fields = Fields::default();
+        for (key, value) in entry {
+            let slot = match key.as_str() {
+                "logName" => &mut fields.log_name,
+                "insertId" => &mut fields.insert_id,
+                "timestamp" => &mut fields.timestamp,
+                "receiveTimestamp" => &mut fields.receive_timestamp,
+                "severity" => &mut fields.severity,
+                "resource" => &mut fields.resource,
+                "labels" => &mut fields.labels,
+                "textPayload" => &mut fields.text_payload,
+                "jsonPayload" => &mut fields.json_payload,
+                "protoPayload" => &mut fields.proto_payload,
+                "httpRequest" => &mut fields.http_request,
+                "trace" => &mut fields.trace,
+                "spanId" => &mut fields.span_id,
+                "traceSampled" => &mut fields.trace_sampled,
+                "operation" => &mut fields.operation,
+                "sourceLocation" => &mut fields.source_location,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        fields
+    }
+}
+
+/// `map.get(key)` by scanning: small maps (labels, httpRequest) are found faster than hashed.
+pub fn lookup<'a>(map: &'a Object, key: &str) -> Option<&'a Value> {
+    if map.len() > 16 {
+        return map.get(key);
+    }
+    map.iter().find_map(|(name, value)| (name == key).then_some(value))
+}
+
 const NO_K8S: K8s<'static> = K8s { cluster: None, location: None, namespace: None, pod: None, container: None, node: None };
 // jsonPayload keys that hold the human-readable line, in order of preference.
 const MESSAGE_KEYS: [&str; 3] = ["message", "msg", "log"];
@@ -63,7 +122,7 @@ fn k8s_label_keys(resource_type: &str) -> Option<[Option<&'static str>; 6]> {
 
 /// A non-empty string label (`resources._text`).
 pub fn text<'a>(labels: Option<&'a Object>, key: &str) -> Option<&'a str> {
-    match labels?.get(key) {
+    match lookup(labels?, key) {
         Some(Value::String(value)) if !value.is_empty() => Some(value),
         _ => None,
     }
@@ -84,8 +143,8 @@ fn k8s_fields<'a>(resource_type: Option<&str>, labels: Option<&'a Object>) -> K8
     }
 }
 
-fn mapping<'a>(entry: &'a Object, key: &str) -> Result<Option<&'a Object>, Declined> {
-    match entry.get(key) {
+fn mapping(value: Option<&Value>) -> Result<Option<&Object>, Declined> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(map)) => Ok(Some(map)),
         Some(_) => Err(Declined("field is not an object")),
@@ -93,8 +152,8 @@ fn mapping<'a>(entry: &'a Object, key: &str) -> Result<Option<&'a Object>, Decli
 }
 
 /// `_string`: absent, null and "" are None.
-fn string<'a>(entry: &'a Object, key: &str) -> Result<Option<&'a str>, Declined> {
-    match entry.get(key) {
+fn string(value: Option<&Value>) -> Result<Option<&str>, Declined> {
+    match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok((!value.is_empty()).then_some(value.as_str())),
         Some(_) => Err(Declined("field is not a string")),
@@ -139,8 +198,8 @@ pub fn timestamp_ns(value: &Value) -> Option<i64> {
     match value {
         Value::String(text) => in_range(parse_rfc3339_ns(text)?),
         Value::Object(map) => {
-            let seconds = whole_seconds(map.get("seconds"))?;
-            let nanos = match map.get("nanos") {
+            let seconds = whole_seconds(lookup(map, "seconds"))?;
+            let nanos = match lookup(map, "nanos") {
                 None => 0,
                 Some(Value::Number(number)) => number.as_i64().filter(|n| (0..1_000_000_000).contains(n))?,
                 Some(_) => return None,
@@ -152,9 +211,9 @@ pub fn timestamp_ns(value: &Value) -> Option<i64> {
 }
 
 /// `entry_time`: timestamp, then receiveTimestamp, then publish time, and which one it was.
-fn entry_time(entry: &Object, publish_time_ns: Option<i64>) -> Result<(i64, &'static str), Declined> {
-    for field in ["timestamp", "receiveTimestamp"] {
-        match entry.get(field) {
+fn entry_time(fields: &Fields<'_>, publish_time_ns: Option<i64>) -> Result<(i64, &'static str), Declined> {
+    for (field, value) in [("timestamp", fields.timestamp), ("receiveTimestamp", fields.receive_timestamp)] {
+        match value {
             None | Some(Value::Null) => continue,
             Some(Value::String(text)) if text.is_empty() => continue,
             Some(value) => return timestamp_ns(value).map(|ns| (ns, field)).ok_or(Declined("bad timestamp")),
@@ -165,7 +224,7 @@ fn entry_time(entry: &Object, publish_time_ns: Option<i64>) -> Result<(i64, &'st
 
 /// `log_id_of`: the part after "/logs/", percent-decoded.
 fn log_id_of(log_name: &str) -> Result<Cow<'_, str>, Declined> {
-    let Some(at) = log_name.find("/logs/") else {
+    let Some(at) = memchr::memmem::find(log_name.as_bytes(), b"/logs/") else {
         return Ok(Cow::Borrowed(log_name));
     };
     let log_id = &log_name[at + 6..];
@@ -204,58 +263,58 @@ fn message_of<'a>(text_payload: Option<&'a str>, json_payload: Option<&'a Object
         return text_payload;
     }
     let payload = json_payload?;
-    MESSAGE_KEYS.iter().find_map(|key| match payload.get(*key) {
+    MESSAGE_KEYS.iter().find_map(|key| match lookup(payload, key) {
         Some(Value::String(value)) => Some(value.as_str()),
         _ => None,
     })
 }
 
 /// None (a decline) wherever `normalize` raises.
-pub fn normalize(entry: &Object, publish_time_ns: Option<i64>) -> Result<Record<'_>, Declined> {
-    let Some(Value::String(log_name)) = entry.get("logName") else {
+pub fn normalize<'a>(fields: &Fields<'a>, publish_time_ns: Option<i64>) -> Result<Record<'a>, Declined> {
+    let Some(Value::String(log_name)) = fields.log_name else {
         return Err(Declined("logName"));
     };
-    let (timestamp_ns, timestamp_source) = entry_time(entry, publish_time_ns)?;
-    let receive_timestamp_ns = match entry.get("receiveTimestamp") {
+    let (timestamp_ns, timestamp_source) = entry_time(fields, publish_time_ns)?;
+    let receive_timestamp_ns = match fields.receive_timestamp {
         Some(value) if truthy(value) => Some(timestamp_ns_of(value)?),
         _ => None,
     };
-    let (severity, severity_number) = severity_of(entry.get("severity")).ok_or(Declined("severity"))?;
-    let resource = mapping(entry, "resource")?;
-    let resource_type = match resource.and_then(|r| r.get("type")) {
+    let (severity, severity_number) = severity_of(fields.severity).ok_or(Declined("severity"))?;
+    let resource = mapping(fields.resource)?;
+    let resource_type = match resource.and_then(|r| lookup(r, "type")) {
         None | Some(Value::Null) => None,
         Some(Value::String(value)) => Some(value.as_str()),
         Some(_) => return Err(Declined("resource.type")),
     };
     let resource_labels = match resource {
-        Some(resource) => mapping(resource, "labels")?,
+        Some(resource) => mapping(lookup(resource, "labels"))?,
         None => None,
     };
-    let text_payload = string(entry, "textPayload")?;
-    let json_payload = mapping(entry, "jsonPayload")?;
+    let text_payload = string(fields.text_payload)?;
+    let json_payload = mapping(fields.json_payload)?;
     Ok(Record {
         timestamp_ns,
         timestamp_source,
         receive_timestamp_ns,
         log_name,
         log_id: log_id_of(log_name)?,
-        insert_id: string(entry, "insertId")?,
+        insert_id: string(fields.insert_id)?,
         severity,
         severity_number,
         project_id: project_of(log_name, resource_labels),
         resource_type,
         resource_labels,
-        labels: mapping(entry, "labels")?,
+        labels: mapping(fields.labels)?,
         json_payload,
-        proto_payload: mapping(entry, "protoPayload")?,
-        http_request: mapping(entry, "httpRequest")?,
+        proto_payload: mapping(fields.proto_payload)?,
+        http_request: mapping(fields.http_request)?,
         message: message_of(text_payload, json_payload),
-        trace: string(entry, "trace")?,
-        span_id: string(entry, "spanId")?,
-        trace_sampled: entry.get("traceSampled").and_then(Value::as_bool),
+        trace: string(fields.trace)?,
+        span_id: string(fields.span_id)?,
+        trace_sampled: fields.trace_sampled.and_then(Value::as_bool),
         k8s: k8s_fields(resource_type, resource_labels),
-        operation: mapping(entry, "operation")?,
-        source_location: mapping(entry, "sourceLocation")?,
+        operation: mapping(fields.operation)?,
+        source_location: mapping(fields.source_location)?,
         publish_time_ns,
     })
 }

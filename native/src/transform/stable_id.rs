@@ -3,27 +3,32 @@
 
 use blake2::digest::consts::U16;
 use blake2::{Blake2b, Digest};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::json::write_sorted;
-use super::record::timestamp_ns;
+use super::record::{timestamp_ns, Fields};
 use super::Declined;
 
 fn hex(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    digest.iter().flat_map(|b| [HEX[(b >> 4) as usize] as char, HEX[(b & 0xf) as usize] as char]).collect()
+    let mut text = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        text.push(HEX[(byte >> 4) as usize] as char);
+        text.push(HEX[(byte & 0xf) as usize] as char);
+    }
+    text
 }
 
 /// Computed from the entry as received, before redaction rewrites it.
-pub fn entry_id(entry: &Map<String, Value>, whole: &Value, log_name: &str) -> Result<String, Declined> {
+pub fn entry_id(fields: &Fields<'_>, whole: &Value, log_name: &str) -> Result<String, Declined> {
     let mut hasher = Blake2b::<U16>::new();
-    match entry.get("insertId") {
+    match fields.insert_id {
         Some(Value::String(insert_id)) if !insert_id.is_empty() => {
             hasher.update(log_name.as_bytes());
             hasher.update(b"\x1f");
             hasher.update(insert_id.as_bytes());
             hasher.update(b"\x1f");
-            match entry.get("timestamp") {
+            match fields.timestamp {
                 None | Some(Value::Null) => {}
                 Some(value) => match timestamp_ns(value) {
                     Some(ns) => hasher.update(itoa::Buffer::new().format(ns).as_bytes()),
