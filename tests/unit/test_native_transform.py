@@ -382,3 +382,28 @@ def test_well_formed_generated_entries_are_answered(entry, publish_time_ns):
 def test_timestamp_forms_equal_python(value, insert_id):
     data = orjson.dumps({"logName": "projects/p/logs/x", "insertId": insert_id, "timestamp": value})
     check_same(data, None)
+
+
+# --- the engine's JSON reader against orjson's --------------------------------------------
+
+ENVELOPE = b'{"logName":"projects/p/logs/x","insertId":"a","timestamp":"2024-01-01T00:00:00Z","jsonPayload":{"v":%s}}'
+json_texts = st.one_of(
+    st.text(alphabet='{}[],:"\\ \t\n\r\x0c0123456789.eE+-truefalsn/bu\x01\x7fé😀', max_size=30),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=False)),
+    json_values.map(lambda v: json.dumps(v, ensure_ascii=True, indent=2, separators=(" ,", " : "))),
+    st.sampled_from(
+        ["-0", "-0.0", "01", "1.", ".5", "1e400", "1e-400", "-9223372036854775808", "-9223372036854775809",
+         "18446744073709551615", "18446744073709551616", "1E+2", '"\\ud83d\\ude00"', '"\\ud83d"', '"\\ude00"',
+         '"\\u00e9\\/\\b\\f"', '"\\x"', '"a\tb"', "[1,]", '{"a":1,}', '{"a":1,"a":2}', "[" * 129 + "]" * 129, "tru", "nul"]
+    ),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(fragment=json_texts, junk=st.sampled_from([b"", b" ", b"\n", b"x", b",", b"\xff"]))
+def test_json_reader_accepts_exactly_what_orjson_accepts(fragment, junk):
+    data = ENVELOPE % fragment.encode("utf-8", "surrogatepass") + junk
+    answered = check_same(data, None)
+    parsed = python_outcome(data, None)
+    if isinstance(parsed, tuple) and "-0" not in fragment and "[" * 129 not in fragment:
+        assert answered, data

@@ -45,6 +45,15 @@ fn needs_escape(bytes: &[u8]) -> bool {
     any_to_escape(u64::from_le_bytes(tail))
 }
 
+/// Length of the leading run with nothing to escape (the whole slice when there is none).
+pub fn find_to_escape(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while at + 8 <= bytes.len() && !any_to_escape(u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))) {
+        at += 8;
+    }
+    at + bytes[at..].iter().position(|b| ESCAPE[*b as usize] != 0).unwrap_or(bytes.len() - at)
+}
+
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
