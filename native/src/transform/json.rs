@@ -23,65 +23,83 @@ static ESCAPE: [u8; 256] = {
 };
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Whether any of 8 bytes is below 0x20, '"' or '\\' (exact as a yes/no; SWAR "has less than").
+/// The bytes of a little-endian word that are below 0x20, '"' or '\\', as their high bits.
+/// (SWAR "has less than" / "has zero": the lowest flagged byte is always a true one.)
 #[inline]
-fn any_to_escape(word: u64) -> bool {
+fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word;
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
-    (below_space | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH != 0
+    (below_space | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGH
 }
 
-/// Whether the text has anything to escape: 8 bytes at a time, the tail padded with spaces.
-fn needs_escape(bytes: &[u8]) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    if chunks.by_ref().any(|chunk| any_to_escape(u64::from_le_bytes(chunk.try_into().expect("8 bytes")))) {
-        return true;
-    }
-    let mut tail = [b' '; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    any_to_escape(u64::from_le_bytes(tail))
+const SPACES: u64 = 0x2020_2020_2020_2020;
+
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Up to 7 bytes as a word padded with spaces (nothing to escape), read in overlapping halves.
+fn short_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let half = |at: usize, width: usize| bytes[at..at + width].iter().rev().fold(0u64, |word, b| word << 8 | u64::from(*b));
+    let raw = match n {
+        0 => return SPACES,
+        1 => u64::from(bytes[0]),
+        2..=3 => half(0, 2) | half(n - 2, 2) << (8 * (n - 2)),
+        _ => half(0, 4) | half(n - 4, 4) << (8 * (n - 4)),
+    };
+    raw | SPACES << (8 * n)
 }
 
 /// Length of the leading run with nothing to escape (the whole slice when there is none).
 pub fn find_to_escape(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    if len < 8 {
+        let mask = escape_mask(short_word(bytes));
+        return if mask == 0 { len } else { (mask.trailing_zeros() / 8) as usize };
+    }
     let mut at = 0;
-    while at + 8 <= bytes.len() && !any_to_escape(u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))) {
+    while at + 8 <= len {
+        let mask = escape_mask(word_at(bytes, at));
+        if mask != 0 {
+            return at + (mask.trailing_zeros() / 8) as usize;
+        }
         at += 8;
     }
-    at + bytes[at..].iter().position(|b| ESCAPE[*b as usize] != 0).unwrap_or(bytes.len() - at)
+    if at == len {
+        return len;
+    }
+    // The last 8 bytes, overlapping clean ones: a flag there can only be a true one.
+    let mask = escape_mask(word_at(bytes, len - 8));
+    if mask == 0 {
+        len
+    } else {
+        len - 8 + (mask.trailing_zeros() / 8) as usize
+    }
 }
 
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+    let mut bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    if needs_escape(bytes) {
-        write_escaped(out, bytes);
-    } else {
-        out.extend_from_slice(bytes);
-    }
-    out.push(b'"');
-}
-
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    let mut start = 0;
-    for (at, &byte) in bytes.iter().enumerate() {
+    loop {
+        let run = find_to_escape(bytes);
+        out.extend_from_slice(&bytes[..run]);
+        let Some(&byte) = bytes.get(run) else {
+            break;
+        };
         let escape = ESCAPE[byte as usize];
-        if escape == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..at]);
         if escape == b'u' {
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(byte >> 4) as usize], HEX[(byte & 0xf) as usize]]);
         } else {
             out.extend_from_slice(&[b'\\', escape]);
         }
-        start = at + 1;
+        bytes = &bytes[run + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 pub fn write_u64(out: &mut Vec<u8>, number: u64) {
@@ -160,4 +178,35 @@ fn write_members<'a>(
     }
     out.push(b'}');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_to_escape_stops_at_the_first_byte_to_escape_whatever_the_length() {
+        for len in 0..40 {
+            let clean = vec![b'a'; len];
+            assert_eq!(find_to_escape(&clean), len);
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x00, 0x1f, 0x0a] {
+                    let mut text = clean.clone();
+                    text[at] = special;
+                    if at + 1 < len {
+                        text[at + 1] = 0x00; // a second one right after must not move the answer
+                    }
+                    assert_eq!(find_to_escape(&text), at, "len {len} at {at} byte {special}");
+                }
+            }
+        }
+        assert_eq!(find_to_escape("é€😀\x7f !#[]".as_bytes()), "é€😀\x7f !#[]".len());
+    }
+
+    #[test]
+    fn strings_are_escaped_as_orjson_does() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\"b\\c\nd\u{1}e\u{1f}\u{7f}é\u{8}\u{c}\r\t");
+        assert_eq!(out, b"\"a\\\"b\\\\c\\nd\\u0001e\\u001f\x7f\xc3\xa9\\b\\f\\r\\t\"".to_vec());
+    }
 }
