@@ -38,7 +38,7 @@ fn write_dataset(out: &mut Vec<u8>, log_id: &str) {
     write_str(out, &dataset);
 }
 
-fn location_of<'a>(labels: Option<&'a Map<String, Value>>) -> Option<&'a str> {
+fn location_of(labels: Option<&Map<String, Value>>) -> Option<&str> {
     ["location", "zone", "region"].into_iter().find_map(|key| text(labels, key).filter(|value| *value != "global"))
 }
 

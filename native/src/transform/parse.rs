@@ -10,8 +10,9 @@ use super::Declined;
 /// serde_json's own limit, well inside bridge/decode.py's MAX_NESTING of 200.
 const MAX_DEPTH: usize = 128;
 
-const fn invalid(_what: &'static str) -> Declined {
-    Declined("not JSON")
+/// Text orjson.loads refuses (the Python path raises DecodeError for it).
+const fn invalid(what: &'static str) -> Declined {
+    Declined(what)
 }
 
 struct Parser<'a> {
