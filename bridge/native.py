@@ -1,6 +1,9 @@
-"""The optional native core (native/, module `bridge_native`): the hot path of the
-Elasticsearch destination compiled. Without it, or with BRIDGE_NATIVE=off, every entry
-takes the Python path, which gives the same results."""
+"""The compiled hot path (native/, module `bridge_native`), when it is installed and allowed.
+
+The Python pipeline stays the reference: the engine answers ordinary entries and declines
+(None) anything else, and the caller then runs the Python path on that entry. Without the
+module, or with BRIDGE_NATIVE=off, every entry takes the Python path.
+"""
 from __future__ import annotations
 
 import importlib
@@ -8,14 +11,19 @@ import os
 from types import ModuleType
 from typing import Any, Protocol
 
+from .decode import DEFAULT_MAX_ENTRY_BYTES
+
+# (entry_id, timestamp_ns, document JSON, redacted LogEntry JSON or None, fired counts or None)
+NativePrepared = tuple[str, int, bytes, bytes | None, dict[str, int] | None]
+
 
 class NativeEngine(Protocol):
-    def prepare(self, data: bytes, publish_time_ns: int | None) -> tuple[str, int, bytes, bytes | None, dict[str, int] | None] | None:
-        """None: declined, the Python path handles this message."""
+    def prepare(self, data: bytes, publish_time_ns: int | None) -> NativePrepared | None: ...
 
 
 def load() -> ModuleType | None:
-    if os.environ.get("BRIDGE_NATIVE", "on").lower() == "off":
+    """The `bridge_native` module, or None when it is not installed or BRIDGE_NATIVE=off."""
+    if os.environ.get("BRIDGE_NATIVE", "").strip().lower() == "off":
         return None
     try:
         return importlib.import_module("bridge_native")
@@ -23,19 +31,26 @@ def load() -> ModuleType | None:
         return None
 
 
-def engine_for(destination: str, redactor: Any) -> NativeEngine | None:
-    """The native engine for this destination and rule set, or None (Python path).
+def native_rules(redactor: Any) -> Any | None:
+    """The redactor's rules compiled for the engine, or None when they cannot run natively."""
+    from .redaction.native import native_rules as compile_rules
 
-    A rule set the native core cannot run exactly means no engine at all: redaction is
-    never skipped."""
+    return compile_rules(redactor)
+
+
+def engine_for(destination: str, redactor: Any, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -> NativeEngine | None:
+    """The engine for this destination and rule set, or None: use the Python path.
+
+    Only Elasticsearch documents are built natively. With a redactor whose rules cannot run
+    natively there is no engine: redaction is never skipped.
+    """
     module = load()
-    if module is None or destination != "elasticsearch" or not hasattr(module, "ElasticsearchEngine"):
+    if module is None or destination != "elasticsearch":
         return None
-    rules = None
+    redaction = None
     if redactor is not None:
-        from .redaction.native import native_rules
-
-        rules = native_rules(redactor)
-        if rules is None:
+        redaction = native_rules(redactor)
+        if redaction is None:
             return None
-    return module.ElasticsearchEngine(redaction=rules, destination=destination)
+    engine: NativeEngine = module.ElasticsearchEngine(redaction=redaction, destination=destination, max_entry_bytes=max_entry_bytes)
+    return engine

@@ -7,6 +7,11 @@
 
 use pyo3::prelude::*;
 
+// Parsing a LogEntry allocates every key, string and map; mimalloc does that in a fraction of
+// glibc's time. Nothing allocated here is freed by Python or the other way round.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod redact;
 pub mod transform;
 
