@@ -1,0 +1,577 @@
+//! The built-in detectors of bridge/redaction/detectors.py, match for match.
+//!
+//! Python's regexes use look-behind and look-ahead, which the `regex` crate lacks. Each one
+//! is rebuilt as: candidate start positions (a literal or byte class the match starts with)
+//! where the look-behind holds, checked here by hand; an anchored regex at each of them whose
+//! trailing group consumes what the look-ahead tests (leftmost-first picks the same match as
+//! backtracking, as the look-ahead only accepts or refuses an end); and the search resumes
+//! where Python's finditer does: at the end of a match, or one character on.
+//! Offsets are byte offsets into UTF-8; the classes tested are ASCII except where Python's
+//! Unicode `\w`/`\s` matter (bridge/redaction: pyunicode.rs).
+
+use std::sync::OnceLock;
+
+use memchr::memmem;
+use regex::Regex;
+
+use super::checks::*;
+use super::pyunicode::{is_space, is_word, SPACE_CLASS};
+use super::Decline;
+
+pub type Span = (usize, usize, String);
+
+/// `(?![0-9A-Za-z])(?![-.][0-9])`, consumed.
+const RIGHT: &str = r"(?:\z|[^0-9A-Za-z.\-]|[.\-](?:\z|[^0-9]))";
+const OCTET: &str = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+
+struct Patterns {
+    email_domain: Regex,
+    phone_kr: Regex,
+    phone_intl: Regex,
+    rrn: Regex,
+    digit_run: Regex,
+    bearer: Regex,
+    jwt: Regex,
+    key_begin: Regex,
+    key_end: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static PATTERNS: OnceLock<Patterns> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let sep = "[-. ]?";
+        let area = "(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4])";
+        let subscriber = format!(
+            "(?:{area}{sep}[2-9][0-9]{{2,3}}|10{sep}[0-9]{{4}}|1[16-9]{sep}[0-9]{{3,4}}|70{sep}[0-9]{{4}}|50[2-8]{sep}[0-9]{{3,4}}){sep}[0-9]{{4}}"
+        );
+        let phone_kr = format!(
+            r"^((?:\(0{area}\) ?[2-9][0-9]{{2,3}}{sep}[0-9]{{4}}|0{subscriber}|\+82{sep}(?:\(0\){sep}|0)?{subscriber}|82{sep}0?(?:10{sep}[0-9]{{4}}|1[16-9]{sep}[0-9]{{3,4}}){sep}[0-9]{{4}})){RIGHT}"
+        );
+        let ipv4_body = format!(r"{OCTET}(?:\.{OCTET}){{3}}");
+        let h = "[0-9A-Fa-f]{1,4}";
+        let ipv6 = format!(
+            r"^((?:(?:{h}:){{6}}{ipv4_body}|::(?:[fF]{{4}}(?::0{{1,4}})?:)?{ipv4_body}|(?:{h}:){{1,4}}:{ipv4_body}|(?:{h}:){{7}}{h}|(?:{h}:){{1,6}}:{h}|(?:{h}:){{1,5}}(?::{h}){{1,2}}|(?:{h}:){{1,4}}(?::{h}){{1,3}}|(?:{h}:){{1,3}}(?::{h}){{1,4}}|(?:{h}:){{1,2}}(?::{h}){{1,5}}|{h}:(?::{h}){{1,6}}|:(?::{h}){{1,7}}|(?:{h}:){{1,7}}:))(?:\z|[^0-9A-Za-z:.]|\.(?:\z|[^0-9]))"
+        );
+        let compile = |pattern: &str| Regex::new(pattern).expect("built-in pattern");
+        Patterns {
+            email_domain: compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?:\z|[^A-Za-z0-9-])"),
+            phone_kr: compile(&phone_kr),
+            phone_intl: compile(r"^(\+[1-9][0-9]*\)?(?:(?:[ .\-]|[ .\-]?\([0-9]{1,4}\)[ .\-]?)[0-9]+)*)(?:\z|[^0-9A-Za-z])"),
+            rrn: compile(&format!("^([0-9]{{6}})([- ]?)([0-9]{{7}}){RIGHT}")),
+            digit_run: compile(&format!("^([0-9]+(?:[ -][0-9]+)*){RIGHT}")),
+            bearer: compile(&format!(r"^(?:(?i:bearer)(?:{SPACE_CLASS}+|%20|\+)([A-Za-z0-9\-._~+/]+=*)|(ya29\.[A-Za-z0-9_\-]{{20,}}))")),
+            jwt: compile(r"^((eyJ[A-Za-z0-9_\-]{4,})(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+|\.ey[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*))(?:\z|[^A-Za-z0-9_\-])"),
+            key_begin: compile("-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
+            key_end: compile("-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
+            ipv4: compile(&format!(r"^({ipv4_body})(?:\z|[^0-9A-Za-z.]|\.(?:\z|[^0-9]))")),
+            ipv6: compile(&ipv6),
+        }
+    })
+}
+
+/// The end of capture group 1 of `regex` matched at `at` (anchored), or None.
+fn body_end(regex: &Regex, text: &str, at: usize) -> Option<usize> {
+    regex.captures(&text[at..]).map(|c| at + c.get(1).map_or(0, |g| g.end()))
+}
+
+fn prev_char(text: &str, at: usize) -> Option<char> {
+    text[..at].chars().next_back()
+}
+
+/// `(?<![0-9A-Za-z])(?<![0-9][-.])` at `at`.
+fn left_ok(bytes: &[u8], at: usize) -> bool {
+    if at >= 1 {
+        let before = bytes[at - 1];
+        if before.is_ascii_alphanumeric() {
+            return false;
+        }
+        if at >= 2 && (before == b'-' || before == b'.') && bytes[at - 2].is_ascii_digit() {
+            return false;
+        }
+    }
+    true
+}
+
+fn digits_of(text: &str) -> String {
+    text.bytes().filter(u8::is_ascii_digit).map(char::from).collect()
+}
+
+// --- numbers ------------------------------------------------------------------------------
+
+fn number_like(byte: u8) -> bool {
+    byte.is_ascii_digit() || matches!(byte, b' ' | b'(' | b')' | b'.' | b'+' | b'-')
+}
+
+/// `[0-9+(][0-9 ().+\-]{8,}` found left to right: byte ranges (ASCII inside).
+pub fn number_stretches(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut stretches = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let first = bytes[at];
+        if first.is_ascii_digit() || first == b'+' || first == b'(' {
+            let mut end = at + 1;
+            while end < bytes.len() && number_like(bytes[end]) {
+                end += 1;
+            }
+            if end - at >= 9 {
+                stretches.push((at, end));
+            }
+            at = end + 1; // later starts in this run are shorter; bytes[end] is not number-like
+        } else {
+            at += 1;
+        }
+    }
+    stretches
+}
+
+pub fn find_phone_kr(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
+    if !text.contains('0') && !text.contains("82") {
+        return Vec::new();
+    }
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    for &(start, end) in stretches {
+        let mut at = start;
+        while at < end {
+            let byte = bytes[at];
+            let candidate = matches!(byte, b'(' | b'0' | b'+' | b'8') && left_ok(bytes, at) && !(byte == b'+' && at > 0 && bytes[at - 1] == b'+');
+            match if candidate { body_end(&patterns().phone_kr, text, at) } else { None } {
+                Some(found_end) => {
+                    let mut digits = digits_of(&text[at..found_end]);
+                    if let Some(rest) = digits.strip_prefix("82") {
+                        digits = format!("0{}", rest.strip_prefix('0').unwrap_or(rest));
+                    }
+                    spans.push((at, found_end, digits));
+                    at = found_end;
+                }
+                None => at += 1,
+            }
+        }
+    }
+    spans
+}
+
+pub fn find_rrn(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    for &(start, end) in stretches {
+        let mut at = start;
+        while at < end {
+            let caps = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { patterns().rrn.captures(&text[at..]) } else { None };
+            match caps {
+                Some(caps) => {
+                    let found_end = at + caps.get(3).unwrap().end();
+                    let digits = format!("{}{}", &caps[1], &caps[3]);
+                    let d = digits.as_bytes();
+                    if rrn_date_valid(d) && (rrn_checksum_valid(d) || rrn_random_serial(d)) {
+                        spans.push((at, found_end, digits));
+                    }
+                    at = found_end;
+                }
+                None => at += 1,
+            }
+        }
+    }
+    spans
+}
+
+type Group = (usize, usize);
+
+fn card_of(chosen: &[Group], text: &str) -> Option<Span> {
+    let digits: String = chosen.iter().map(|&(s, e)| &text[s..e]).collect();
+    let d = digits.as_bytes();
+    (b"23456".contains(&d[0]) && card_issuer_known(d) && luhn_valid(d)).then(|| (chosen[0].0, chosen[chosen.len() - 1].1, digits))
+}
+
+fn card_shaped(chosen: &[Group], bytes: &[u8]) -> bool {
+    let sizes: Vec<usize> = chosen.iter().map(|&(s, e)| e - s).collect();
+    let length: usize = sizes.iter().sum();
+    if !(13..=19).contains(&length) || chosen.len() == 1 && length > 16 {
+        return false;
+    }
+    let mut separators = chosen[..chosen.len() - 1].iter().map(|&(_, e)| bytes[e]);
+    if let Some(first) = separators.next() {
+        if separators.any(|s| s != first) {
+            return false;
+        }
+    }
+    card_layout_valid(&sizes)
+}
+
+fn card_in(groups: &[Group], text: &str) -> Option<Span> {
+    let bytes = text.as_bytes();
+    if card_shaped(groups, bytes) {
+        return card_of(groups, text);
+    }
+    for first in 0..groups.len() {
+        for last in (first..groups.len().min(first + 5)).rev() {
+            let chosen = &groups[first..=last];
+            if card_shaped(chosen, bytes) {
+                if let Some(found) = card_of(chosen, text) {
+                    return Some(found);
+                }
+            }
+        }
+    }
+    None
+}
+
+pub fn find_card(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    for &(start, end) in stretches {
+        let mut at = start;
+        while at < end {
+            let found_end = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { body_end(&patterns().digit_run, text, at) } else { None };
+            let Some(run_end) = found_end else {
+                at += 1;
+                continue;
+            };
+            let number = &bytes[at..run_end];
+            if number.len() >= 13 {
+                if number.iter().all(u8::is_ascii_digit) {
+                    if number.len() <= 16 && b"23456".contains(&number[0]) && card_issuer_known(number) && luhn_valid(number) {
+                        spans.push((at, run_end, text[at..run_end].to_string()));
+                    }
+                } else {
+                    let mut groups: Vec<Group> = Vec::new();
+                    let mut position = at;
+                    while position < run_end {
+                        let group_start = position;
+                        while position < run_end && bytes[position].is_ascii_digit() {
+                            position += 1;
+                        }
+                        groups.push((group_start, position));
+                        position += 1; // the separator
+                    }
+                    while !groups.is_empty() {
+                        let Some(found) = card_in(&groups, text) else { break };
+                        let found_end = found.1;
+                        spans.push(found);
+                        groups.retain(|&(s, _)| s >= found_end);
+                    }
+                }
+            }
+            at = run_end;
+        }
+    }
+    spans
+}
+
+fn international_number(groups: &[&str]) -> Option<String> {
+    let digits: String = groups.iter().filter(|g| **g != "(0)").flat_map(|g| g.chars()).filter(|c| *c != '(' && *c != ')').collect();
+    let code = country_code_of(&digits)?;
+    if code == "1" {
+        let national = &digits.as_bytes()[1..];
+        return (national.len() == 10 && national[0] >= b'2' && national[3] >= b'2').then_some(digits);
+    }
+    let shortest = if groups.len() == 1 { 10 } else { 8 };
+    (shortest..=15).contains(&digits.len()).then_some(digits)
+}
+
+/// `\([0-9]+\)|[0-9]+` over a phone match: (token, end offset).
+fn phone_groups(matched: &str) -> Vec<(&str, usize)> {
+    let bytes = matched.as_bytes();
+    let mut groups = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'(' {
+            let mut end = at + 1;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            if end > at + 1 && end < bytes.len() && bytes[end] == b')' {
+                groups.push((&matched[at..=end], end + 1));
+                at = end + 1;
+                continue;
+            }
+            at += 1;
+        } else if bytes[at].is_ascii_digit() {
+            let mut end = at;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+            groups.push((&matched[at..end], end));
+            at = end;
+        } else {
+            at += 1;
+        }
+    }
+    groups
+}
+
+pub fn find_phone_international(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr(b'+', &bytes[from..]) {
+        let at = from + offset;
+        let glued = at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'+');
+        let Some(found_end) = (if glued { None } else { body_end(&patterns().phone_intl, text, at) }) else {
+            from = at + 1;
+            continue;
+        };
+        let matched = &text[at..found_end];
+        let mut groups = phone_groups(matched);
+        let mut start = at;
+        if start > 0 && bytes[start - 1] == b'(' && !groups.is_empty() && matched.find(')') == Some(groups[0].0.len() + 1) {
+            start -= 1;
+        }
+        while !groups.is_empty() {
+            let tokens: Vec<&str> = groups.iter().map(|g| g.0).collect();
+            if let Some(digits) = international_number(&tokens) {
+                spans.push((start, at + groups[groups.len() - 1].1, format!("+{digits}")));
+                break;
+            }
+            groups.pop();
+        }
+        from = found_end;
+    }
+    spans
+}
+
+// --- e-mail ---------------------------------------------------------------------------------
+
+const FILE_ENDINGS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "css", "js", "mjs", "map", "json", "xml", "html", "htm", "txt", "log", "yaml", "yml",
+    "toml", "pdf", "woff", "woff2", "ttf", "otf", "mp3", "mp4", "wav", "tar", "gz", "tgz", "bz2", "whl", "jar", "py", "go", "rb", "php", "java", "class",
+];
+const LONGEST_LOCAL_PART: usize = 256;
+
+fn local_char(c: char) -> bool {
+    c == '%' || c == '+' || c == '-' || is_word(c)
+}
+
+/// detectors.email_at: the address whose '@' (or "%40") is at `at`.
+pub fn email_at(text: &str, at: usize, not_before: usize) -> Option<Span> {
+    let bytes = text.as_bytes();
+    let domain_start = at + if bytes[at] == b'@' { 1 } else { 3 };
+    let caps = patterns().email_domain.captures(&text[domain_start..])?;
+    let tld = caps.get(1).unwrap();
+    if FILE_ENDINGS.contains(&tld.as_str().to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let domain_end = domain_start + tld.end();
+    // `[\w%+-]+(?:\.[\w%+-]+)*` over the (at most 256) characters before `at`, read backwards.
+    let window: Vec<(usize, char)> = text[not_before..at].char_indices().rev().take(LONGEST_LOCAL_PART).map(|(i, c)| (not_before + i, c)).collect();
+    let run = |from: usize| from + window[from..].iter().take_while(|(_, c)| local_char(*c)).count();
+    let mut end = run(0);
+    if end == 0 {
+        return None;
+    }
+    while end < window.len() && window[end].1 == '.' {
+        let next = run(end + 1);
+        if next == end + 1 {
+            break;
+        }
+        end = next;
+    }
+    let start = window[end - 1].0;
+    let canonical = format!("{}@{}", &text[start..at], &text[domain_start..domain_end]).to_lowercase();
+    Some((start, domain_end, canonical))
+}
+
+pub fn find_email(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut signs: Vec<usize> = memchr::memchr_iter(b'@', bytes).collect();
+    signs.extend(memmem::find_iter(bytes, b"%40"));
+    signs.sort_unstable();
+    let mut spans = Vec::new();
+    let mut done = 0;
+    for at in signs {
+        if at >= done {
+            if let Some(span) = email_at(text, at, done) {
+                done = span.1;
+                spans.push(span);
+            }
+        }
+    }
+    spans
+}
+
+// --- tokens and keys ------------------------------------------------------------------------
+
+fn looks_random(token: &str) -> bool {
+    token.len() >= 16
+        && (token.bytes().any(|b| b.is_ascii_digit()) || token.bytes().any(|b| b.is_ascii_lowercase()) && token.bytes().any(|b| b.is_ascii_uppercase()))
+}
+
+pub fn find_bearer(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        if !matches!(byte, b'b' | b'B' | b'y') || prev_char(text, at).is_some_and(is_word) {
+            at += 1;
+            continue;
+        }
+        let Some(caps) = patterns().bearer.captures(&text[at..]) else {
+            at += 1;
+            continue;
+        };
+        let (group, random_needed) = match caps.get(1) {
+            Some(g) => (g, true),
+            None => (caps.get(2).unwrap(), false),
+        };
+        if !random_needed || looks_random(group.as_str()) {
+            spans.push((at + group.start(), at + group.end(), group.as_str().to_string()));
+        }
+        at += caps.get(0).unwrap().end();
+    }
+    spans
+}
+
+const TOKEN_CLASS: fn(u8) -> bool = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+
+pub fn find_jwt(text: &str) -> Result<Vec<Span>, Decline> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = memmem::find(&bytes[from..], b"eyJ") {
+        let at = from + offset;
+        let caps = if at > 0 && TOKEN_CLASS(bytes[at - 1]) { None } else { patterns().jwt.captures(&text[at..]) };
+        let Some(caps) = caps else {
+            from = at + 1;
+            continue;
+        };
+        let whole = caps.get(1).unwrap();
+        if jwt_header_valid(caps.get(2).unwrap().as_str().as_bytes())? {
+            spans.push((at, at + whole.end(), whole.as_str().to_string()));
+        }
+        from = at + whole.end();
+    }
+    Ok(spans)
+}
+
+fn key_body_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+/=:,\\-".contains(c) || is_space(c)
+}
+
+pub fn find_private_key(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(begin) = patterns().key_begin.find_at(text, from) {
+        let body_start = begin.end();
+        let body_limit = body_start + text[body_start..].char_indices().find(|(_, c)| !key_body_char(*c)).map_or(text.len() - body_start, |(i, _)| i);
+        let (body_end, end) = match patterns().key_end.find(&text[body_start..body_limit]) {
+            Some(m) => (body_start + m.start(), body_start + m.end()),
+            None => (body_limit, body_limit),
+        };
+        let body = text[body_start..body_end].as_bytes();
+        let mut kept = 0;
+        let mut at = 0;
+        while at < body.len() {
+            if body[at] == b'\\' && at + 1 < body.len() && matches!(body[at + 1], b'n' | b'r' | b't') {
+                at += 2;
+                continue;
+            }
+            if body[at].is_ascii_alphanumeric() || matches!(body[at], b'+' | b'/' | b'=') {
+                kept += 1;
+            }
+            at += 1;
+        }
+        if kept >= 40 {
+            spans.push((begin.start(), end, text[begin.start()..end].to_string()));
+        }
+        from = end;
+    }
+    spans
+}
+
+pub fn find_api_key(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = memmem::find(&bytes[from..], b"AIza") {
+        let at = from + offset;
+        let end = at + 39;
+        let found = !(at > 0 && TOKEN_CLASS(bytes[at - 1]))
+            && end <= bytes.len()
+            && bytes[at + 4..end].iter().all(|&b| TOKEN_CLASS(b))
+            && !(end < bytes.len() && TOKEN_CLASS(bytes[end]));
+        if found {
+            spans.push((at, end, text[at..end].to_string()));
+            from = end;
+        } else {
+            from = at + 1;
+        }
+    }
+    spans
+}
+
+// --- IP addresses ---------------------------------------------------------------------------
+
+/// `_VERSION_BEFORE.search(text, start - 32, start)`: a version word or a product name before.
+fn version_before(text: &str, start: usize) -> Result<bool, Decline> {
+    let low = text[..start].char_indices().rev().take(32).last().map_or(start, |(i, _)| i);
+    if !text[low..start].is_ascii() {
+        return Err(Decline("non-ASCII before an IPv4 address"));
+    }
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end > low && matches!(bytes[end - 1], b':' | b'=') || end > low && is_space(char::from(bytes[end - 1])) {
+        end -= 1;
+    }
+    for word in ["version", "ver", "rev", "release", "build", "v"] {
+        if end >= low + word.len() && text[end - word.len()..end].eq_ignore_ascii_case(word) {
+            let word_start = end - word.len();
+            if !prev_char(text, word_start).is_some_and(is_word) {
+                return Ok(true);
+            }
+        }
+    }
+    if start > low && bytes[start - 1] == b'/' {
+        for &byte in bytes[low..start - 1].iter().rev() {
+            if byte.is_ascii_alphabetic() {
+                return Ok(true);
+            }
+            if !(byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || byte == b'-') {
+                break;
+            }
+        }
+    }
+    Ok(false)
+}
+
+pub fn find_ipv4(text: &str) -> Result<Vec<Span>, Decline> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let candidate = bytes[at].is_ascii_digit() && !(at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'.'));
+        match if candidate { body_end(&patterns().ipv4, text, at) } else { None } {
+            Some(end) => {
+                if !version_before(text, at)? {
+                    spans.push((at, end, text[at..end].to_string()));
+                }
+                at = end;
+            }
+            None => at += 1,
+        }
+    }
+    Ok(spans)
+}
+
+pub fn find_ipv6(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let candidate = (byte.is_ascii_hexdigit() || byte == b':') && !(at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b':' | b'.')));
+        match if candidate { body_end(&patterns().ipv6, text, at) } else { None } {
+            Some(end) => {
+                let found = &text[at..end];
+                if found.bytes().any(|b| b.is_ascii_digit()) {
+                    spans.push((at, end, found.to_ascii_lowercase()));
+                }
+                at = end;
+            }
+            None => at += 1,
+        }
+    }
+    spans
+}
