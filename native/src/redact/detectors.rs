@@ -25,11 +25,8 @@ const RIGHT: &str = r"(?:\z|[^0-9A-Za-z.\-]|[.\-](?:\z|[^0-9]))";
 const OCTET: &str = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
 
 struct Patterns {
-    email_domain: Regex,
     phone_kr: Regex,
     phone_intl: Regex,
-    rrn: Regex,
-    digit_run: Regex,
     bearer: Regex,
     jwt: Regex,
     key_begin: Regex,
@@ -56,11 +53,8 @@ fn patterns() -> &'static Patterns {
         );
         let compile = |pattern: &str| Regex::new(pattern).expect("built-in pattern");
         Patterns {
-            email_domain: compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?:\z|[^A-Za-z0-9-])"),
             phone_kr: compile(&phone_kr),
             phone_intl: compile(r"^(\+[1-9][0-9]*\)?(?:(?:[ .\-]|[ .\-]?\([0-9]{1,4}\)[ .\-]?)[0-9]+)*)(?:\z|[^0-9A-Za-z])"),
-            rrn: compile(&format!("^([0-9]{{6}})([- ]?)([0-9]{{7}}){RIGHT}")),
-            digit_run: compile(&format!("^([0-9]+(?:[ -][0-9]+)*){RIGHT}")),
             bearer: compile(&format!(r"^(?:(?i:bearer)(?:{SPACE_CLASS}+|%20|\+)([A-Za-z0-9\-._~+/]+=*)|(ya29\.[A-Za-z0-9_\-]{{20,}}))")),
             jwt: compile(r"^((eyJ[A-Za-z0-9_\-]{4,})(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+|\.ey[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*))(?:\z|[^A-Za-z0-9_\-])"),
             key_begin: compile("-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
@@ -71,9 +65,14 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// The end of capture group 1 of `regex` matched at `at` (anchored), or None.
+/// The end of capture group 1 of `regex` matched at `at` (anchored), or None. The lazy DFA
+/// answers whether there is a match at all, cheaply; captures are only taken for a match.
 fn body_end(regex: &Regex, text: &str, at: usize) -> Option<usize> {
-    regex.captures(&text[at..]).map(|c| at + c.get(1).map_or(0, |g| g.end()))
+    let rest = &text[at..];
+    if !regex.is_match(rest) {
+        return None;
+    }
+    regex.captures(rest).map(|c| at + c.get(1).map_or(0, |g| g.end()))
 }
 
 fn prev_char(text: &str, at: usize) -> Option<char> {
@@ -153,17 +152,40 @@ pub fn find_phone_kr(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     spans
 }
 
+/// `RIGHT` at `at` (Python's `(?![0-9A-Za-z])(?![-.][0-9])`).
+fn right_ok(bytes: &[u8], at: usize) -> bool {
+    match bytes.get(at) {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        Some(b'-' | b'.') => !bytes.get(at + 1).is_some_and(u8::is_ascii_digit),
+        Some(_) => true,
+    }
+}
+
+fn digits_at(bytes: &[u8], at: usize, count: usize) -> bool {
+    bytes.len() >= at + count && bytes[at..at + count].iter().all(u8::is_ascii_digit)
+}
+
+/// `[0-9]{6}[- ]?[0-9]{7}` then RIGHT at `at`: (end, offset of the last seven digits). With a
+/// separator there is no other way to match, without one neither.
+fn rrn_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    if !digits_at(bytes, at, 6) {
+        return None;
+    }
+    let tail = if matches!(bytes.get(at + 6), Some(b'-' | b' ')) { at + 7 } else { at + 6 };
+    (digits_at(bytes, tail, 7) && right_ok(bytes, tail + 7)).then_some((tail + 7, tail))
+}
+
 pub fn find_rrn(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     for &(start, end) in stretches {
         let mut at = start;
         while at < end {
-            let caps = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { patterns().rrn.captures(&text[at..]) } else { None };
-            match caps {
-                Some(caps) => {
-                    let found_end = at + caps.get(3).unwrap().end();
-                    let digits = format!("{}{}", &caps[1], &caps[3]);
+            let found = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { rrn_at(bytes, at) } else { None };
+            match found {
+                Some((found_end, tail)) => {
+                    let digits = format!("{}{}", &text[at..at + 6], &text[tail..tail + 7]);
                     let d = digits.as_bytes();
                     if rrn_date_valid(d) && (rrn_checksum_valid(d) || rrn_random_serial(d)) {
                         spans.push((at, found_end, digits));
@@ -175,6 +197,22 @@ pub fn find_rrn(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
         }
     }
     spans
+}
+
+/// `[0-9]+(?:[ -][0-9]+)*` then RIGHT at `at`: the greedy chain of digit groups, given back
+/// group by group until RIGHT holds (a cut inside a group always has a digit after it).
+fn digit_run_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let run = |from: usize| from + bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut ends = vec![run(at)];
+    loop {
+        let end = ends[ends.len() - 1];
+        if matches!(bytes.get(end), Some(b' ' | b'-')) && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            ends.push(run(end + 1));
+        } else {
+            break;
+        }
+    }
+    ends.into_iter().rev().find(|&end| right_ok(bytes, end))
 }
 
 type Group = (usize, usize);
@@ -224,7 +262,7 @@ pub fn find_card(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     for &(start, end) in stretches {
         let mut at = start;
         while at < end {
-            let found_end = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { body_end(&patterns().digit_run, text, at) } else { None };
+            let found_end = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { digit_run_at(bytes, at) } else { None };
             let Some(run_end) = found_end else {
                 at += 1;
                 continue;
@@ -308,7 +346,7 @@ pub fn find_phone_international(text: &str) -> Vec<Span> {
     let mut from = 0;
     while let Some(offset) = memchr::memchr(b'+', &bytes[from..]) {
         let at = from + offset;
-        let glued = at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'+');
+        let glued = at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'+') || !matches!(bytes.get(at + 1), Some(b'1'..=b'9'));
         let Some(found_end) = (if glued { None } else { body_end(&patterns().phone_intl, text, at) }) else {
             from = at + 1;
             continue;
@@ -344,16 +382,39 @@ fn local_char(c: char) -> bool {
     c == '%' || c == '+' || c == '-' || is_word(c)
 }
 
+/// `(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])` at
+/// `at`: (start of the top-level domain, end). A label runs to the next '.' (its class has
+/// none); the most labels are tried first, then fewer, the next label then read as the
+/// top-level domain: a whole run of 2 to 24 letters, with no digit or '-' after it.
+fn email_domain(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    let label_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-';
+    let mut label_starts = Vec::new();
+    let mut position = at;
+    loop {
+        let end = position + bytes[position..].iter().take_while(|b| label_byte(b)).count();
+        let length = end - position;
+        let valid = (1..=63).contains(&length) && bytes[position] != b'-' && bytes[end - 1] != b'-' && bytes.get(end) == Some(&b'.');
+        if !valid {
+            break;
+        }
+        position = end + 1;
+        label_starts.push(position); // where the next label, or the top-level domain, starts
+    }
+    label_starts.into_iter().rev().find_map(|start| {
+        let letters = bytes[start..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let after = bytes.get(start + letters);
+        ((2..=24).contains(&letters) && !after.is_some_and(|b| b.is_ascii_digit() || *b == b'-')).then_some((start, start + letters))
+    })
+}
+
 /// detectors.email_at: the address whose '@' (or "%40") is at `at`.
 pub fn email_at(text: &str, at: usize, not_before: usize) -> Option<Span> {
     let bytes = text.as_bytes();
     let domain_start = at + if bytes[at] == b'@' { 1 } else { 3 };
-    let caps = patterns().email_domain.captures(&text[domain_start..])?;
-    let tld = caps.get(1).unwrap();
-    if FILE_ENDINGS.contains(&tld.as_str().to_ascii_lowercase().as_str()) {
+    let (tld_start, domain_end) = email_domain(bytes, domain_start)?;
+    if FILE_ENDINGS.contains(&text[tld_start..domain_end].to_ascii_lowercase().as_str()) {
         return None;
     }
-    let domain_end = domain_start + tld.end();
     // `[\w%+-]+(?:\.[\w%+-]+)*` over the (at most 256) characters before `at`, read backwards.
     let window: Vec<(usize, char)> = text[not_before..at].char_indices().rev().take(LONGEST_LOCAL_PART).map(|(i, c)| (not_before + i, c)).collect();
     let run = |from: usize| from + window[from..].iter().take_while(|(_, c)| local_char(*c)).count();
@@ -408,7 +469,9 @@ pub fn find_bearer(text: &str) -> Vec<Span> {
             at += 1;
             continue;
         }
-        let Some(caps) = patterns().bearer.captures(&text[at..]) else {
+        let rest = &bytes[at..];
+        let shaped = rest.len() >= 7 && (rest[..6].eq_ignore_ascii_case(b"bearer") || rest.starts_with(b"ya29."));
+        let Some(caps) = (if shaped { patterns().bearer.captures(&text[at..]) } else { None }) else {
             at += 1;
             continue;
         };
@@ -507,28 +570,25 @@ pub fn find_api_key(text: &str) -> Vec<Span> {
 /// `_VERSION_BEFORE.search(text, start - 32, start)`: a version word or a product name before.
 fn version_before(text: &str, start: usize) -> Result<bool, Decline> {
     let low = text[..start].char_indices().rev().take(32).last().map_or(start, |(i, _)| i);
-    if !text[low..start].is_ascii() {
-        return Err(Decline("non-ASCII before an IPv4 address"));
+    let window = &text[low..start];
+    if window.chars().any(|c| matches!(c, '\u{130}' | '\u{131}' | '\u{17F}' | '\u{212A}')) {
+        return Err(Decline("a letter Python's re folds to ASCII before an IPv4 address"));
     }
-    let bytes = text.as_bytes();
-    let mut end = start;
-    while end > low && matches!(bytes[end - 1], b':' | b'=') || end > low && is_space(char::from(bytes[end - 1])) {
-        end -= 1;
-    }
+    // \b(?i:version|ver|rev|release|build|v)[\s:=]*\Z
+    let trimmed = window.trim_end_matches(|c: char| c == ':' || c == '=' || is_space(c));
     for word in ["version", "ver", "rev", "release", "build", "v"] {
-        if end >= low + word.len() && text[end - word.len()..end].eq_ignore_ascii_case(word) {
-            let word_start = end - word.len();
-            if !prev_char(text, word_start).is_some_and(is_word) {
-                return Ok(true);
-            }
+        let Some(start_of_word) = trimmed.len().checked_sub(word.len()) else { continue };
+        if trimmed.get(start_of_word..).is_some_and(|w| w.eq_ignore_ascii_case(word)) && !prev_char(text, low + start_of_word).is_some_and(is_word) {
+            return Ok(true);
         }
     }
-    if start > low && bytes[start - 1] == b'/' {
-        for &byte in bytes[low..start - 1].iter().rev() {
-            if byte.is_ascii_alphabetic() {
+    // [A-Za-z][\w.-]*/\Z
+    if let Some(before_slash) = window.strip_suffix('/') {
+        for c in before_slash.chars().rev() {
+            if c.is_ascii_alphabetic() {
                 return Ok(true);
             }
-            if !(byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || byte == b'-') {
+            if !(is_word(c) || c == '.' || c == '-') {
                 break;
             }
         }

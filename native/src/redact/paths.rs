@@ -2,9 +2,11 @@
 //!
 //! A position is (pattern, next segment); all positions of a rule set fit in a u128, the rules
 //! in a u64. Patterns with the same segments are merged; each carries the rules it includes
-//! and the rules it excludes. States are computed as the walk goes, without a cache: a step
-//! costs a pass over the live positions, and under a fully matched path (the common case) a
-//! state has none left and stands for its whole subtree.
+//! and the rules it excludes. States are computed as the walk goes, from per-position tables;
+//! under a fully matched path (the common case) a state has no live position left and stands
+//! for its whole subtree, and the root's transitions are computed once.
+
+use std::collections::HashMap;
 
 use regex::Regex;
 
@@ -16,11 +18,13 @@ pub enum Segment {
 }
 
 impl Segment {
-    fn matches(&self, key: &str) -> bool {
-        match self {
-            Segment::Key(text) => text == key,
-            Segment::Glob(glob) => glob.is_match(key),
-            Segment::Any | Segment::Deep => true,
+    /// `key` None: a key no `Key` segment names.
+    fn matches(&self, key: Option<&str>) -> bool {
+        match (self, key) {
+            (Segment::Key(text), Some(key)) => text == key,
+            (Segment::Glob(glob), Some(key)) => glob.is_match(key),
+            (Segment::Any | Segment::Deep, _) => true,
+            _ => false,
         }
     }
 }
@@ -31,10 +35,30 @@ pub struct Pattern {
     pub excludes: u64,
 }
 
+/// One position: the segment it waits for (None: the pattern is fully matched) and its pattern's rules.
+struct Position {
+    segment: Option<Segment>,
+    includes: u64,
+    excludes: u64,
+}
+
+/// Positions in force for one set of active rules.
+#[derive(Clone, Copy)]
+pub struct Active {
+    pub rules: u64,
+    positions: u128, // positions of patterns naming an active rule
+    includes: u128,  // ... of patterns including one
+}
+
 pub struct Automaton {
-    patterns: Vec<Pattern>,
-    offsets: Vec<u32>, // position of (pattern, 0)
-    whole_field: u64,  // rules that act on whole fields
+    positions: Vec<Position>,
+    starts: u128,
+    deep: u128,
+    accepting: u128,
+    whole_field: u64,
+    every: Active,
+    root_keys: HashMap<String, State>, // root transitions with every rule active
+    root_other: Option<State>,         // for any other key (None: some root segment is a glob)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -44,91 +68,143 @@ pub struct State {
     excluded: u64,
     pub whole: Option<u32>,
     pub dead: bool,
+    root: bool,
 }
 
 pub const MAX_POSITIONS: usize = 128;
 
 impl Automaton {
     /// None when the positions do not fit in a u128.
-    pub fn new(patterns: Vec<Pattern>, whole_field: u64) -> Option<Automaton> {
-        let mut offsets = Vec::with_capacity(patterns.len());
-        let mut total = 0usize;
-        for pattern in &patterns {
-            offsets.push(total as u32);
-            total += pattern.segments.len() + 1;
+    pub fn new(patterns: Vec<Pattern>, whole_field: u64, every: u64) -> Option<Automaton> {
+        let total: usize = patterns.iter().map(|p| p.segments.len() + 1).sum();
+        if total > MAX_POSITIONS {
+            return None;
         }
-        (total <= MAX_POSITIONS).then_some(Automaton { patterns, offsets, whole_field })
-    }
-
-    fn position(&self, pattern: usize, index: usize) -> u32 {
-        self.offsets[pattern] + index as u32
-    }
-
-    /// Every pattern at its first segment, with `**` closures; only rules in `active` count.
-    pub fn root(&self, active: u64) -> State {
-        let mut positions = 0u128;
-        for pattern in 0..self.patterns.len() {
-            positions |= 1 << self.position(pattern, 0);
-        }
-        self.state(self.closure(positions), 0, 0, true, active)
-    }
-
-    fn each(&self, positions: u128, mut visit: impl FnMut(usize, usize)) {
-        for (pattern, &offset) in self.offsets.iter().enumerate() {
-            let width = self.patterns[pattern].segments.len() as u32 + 1;
-            let mut bits = (positions >> offset) & if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
-            while bits != 0 {
-                let index = bits.trailing_zeros() as usize;
-                visit(pattern, index);
-                bits &= bits - 1;
+        let mut automaton = Automaton {
+            positions: Vec::with_capacity(total),
+            starts: 0,
+            deep: 0,
+            accepting: 0,
+            whole_field,
+            every: Active { rules: 0, positions: 0, includes: 0 },
+            root_keys: HashMap::new(),
+            root_other: None,
+        };
+        for pattern in patterns {
+            automaton.starts |= 1 << automaton.positions.len();
+            for segment in pattern.segments.into_iter().map(Some).chain([None]) {
+                let bit = 1u128 << automaton.positions.len();
+                match segment {
+                    Some(Segment::Deep) => automaton.deep |= bit,
+                    None => automaton.accepting |= bit,
+                    _ => {}
+                }
+                automaton.positions.push(Position { segment, includes: pattern.includes, excludes: pattern.excludes });
             }
         }
+        automaton.every = automaton.active(every);
+        let root = automaton.root(&automaton.every);
+        let mut keys = HashMap::new();
+        let mut globbed = false;
+        for bit in bits128(root.live) {
+            match &automaton.positions[bit].segment {
+                Some(Segment::Key(key)) => {
+                    keys.insert(key.clone(), automaton.step_slow(&root, Some(key), &automaton.every));
+                }
+                Some(Segment::Glob(_)) => globbed = true,
+                _ => {}
+            }
+        }
+        if !globbed {
+            // a key no root segment names: only wildcards move on, whatever the key
+            automaton.root_other = Some(automaton.step_slow(&root, None, &automaton.every));
+        }
+        automaton.root_keys = keys;
+        Some(automaton)
+    }
+
+    pub fn active(&self, rules: u64) -> Active {
+        let mut active = Active { rules, positions: 0, includes: 0 };
+        for (bit, position) in self.positions.iter().enumerate() {
+            if (position.includes | position.excludes) & rules != 0 {
+                active.positions |= 1 << bit;
+            }
+            if position.includes & rules != 0 {
+                active.includes |= 1 << bit;
+            }
+        }
+        active
+    }
+
+    pub fn every(&self) -> &Active {
+        &self.every
     }
 
     fn closure(&self, mut positions: u128) -> u128 {
-        for (pattern, item) in self.patterns.iter().enumerate() {
-            for (index, segment) in item.segments.iter().enumerate() {
-                if matches!(segment, Segment::Deep) && positions & (1 << self.position(pattern, index)) != 0 {
-                    positions |= 1 << self.position(pattern, index + 1);
-                }
+        loop {
+            let grown = positions | ((positions & self.deep) << 1);
+            if grown == positions {
+                return positions;
             }
+            positions = grown;
         }
-        positions
     }
 
-    fn state(&self, positions: u128, inherited: u64, excluded: u64, at_root: bool, active: u64) -> State {
-        let (mut accepted_in, mut accepted_out, mut live, mut includes_live) = (0u64, 0u64, 0u128, false);
-        self.each(positions, |pattern, index| {
-            let item = &self.patterns[pattern];
-            if item.includes & active == 0 && item.excludes & active == 0 {
-                return;
-            }
-            if index == item.segments.len() {
-                accepted_in |= item.includes;
-                accepted_out |= item.excludes;
-            } else {
-                live |= 1 << self.position(pattern, index);
-                includes_live |= item.includes & active != 0;
-            }
-        });
-        let excluded = excluded | (accepted_out & active);
-        let here = accepted_in & active & !excluded;
+    pub fn root(&self, active: &Active) -> State {
+        self.state(self.closure(self.starts), 0, 0, true, active)
+    }
+
+    fn state(&self, positions: u128, inherited: u64, excluded: u64, root: bool, active: &Active) -> State {
+        let positions = positions & active.positions;
+        let (mut accepted_in, mut accepted_out) = (0u64, 0u64);
+        for bit in bits128(positions & self.accepting) {
+            accepted_in |= self.positions[bit].includes;
+            accepted_out |= self.positions[bit].excludes;
+        }
+        let live = positions & !self.accepting;
+        let excluded = excluded | (accepted_out & active.rules);
+        let here = accepted_in & active.rules & !excluded;
         let whole_rules = here & self.whole_field;
-        let whole = (!at_root && whole_rules != 0).then(|| whole_rules.trailing_zeros());
+        let whole = (!root && whole_rules != 0).then(|| whole_rules.trailing_zeros());
         let content = (inherited | here) & !excluded & !self.whole_field;
-        State { live, content, excluded, whole, dead: whole.is_none() && content == 0 && !includes_live }
+        let dead = whole.is_none() && content == 0 && live & active.includes == 0;
+        State { live, content, excluded, whole, dead, root }
     }
 
-    pub fn step(&self, state: &State, key: &str, active: u64) -> State {
+    pub fn step(&self, state: &State, key: &str, active: &Active) -> State {
         if state.live == 0 && state.whole.is_none() {
             return *state; // nothing left to match: the subtree is in this state throughout
         }
+        if state.root && active.rules == self.every.rules {
+            if let Some(found) = self.root_keys.get(key) {
+                return *found;
+            }
+            if let Some(other) = self.root_other {
+                return other;
+            }
+        }
+        self.step_slow(state, Some(key), active)
+    }
+
+    fn step_slow(&self, state: &State, key: Option<&str>, active: &Active) -> State {
         let mut following = 0u128;
-        self.each(state.live, |pattern, index| match &self.patterns[pattern].segments[index] {
-            Segment::Deep => following |= 1 << self.position(pattern, index),
-            segment if segment.matches(key) => following |= 1 << self.position(pattern, index + 1),
-            _ => {}
-        });
+        for bit in bits128(state.live) {
+            match &self.positions[bit].segment {
+                Some(Segment::Deep) => following |= 1 << bit,
+                Some(segment) if segment.matches(key) => following |= 1 << (bit + 1),
+                _ => {}
+            }
+        }
         self.state(self.closure(following), state.content, state.excluded, false, active)
     }
+}
+
+fn bits128(mut mask: u128) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let bit = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            bit
+        })
+    })
 }
