@@ -241,6 +241,7 @@ def test_secret_manager_key_is_read_the_way_the_redactor_reads_it():
     assert native_rules(failing) is None  # the Python path reports the failure where it happens
 
 
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
 def test_rule_sets_that_cannot_run_natively_give_none(monkeypatch):
     for pattern, extra in (
         (r"(?<=id=)[0-9]{6}", ""),  # look-behind

@@ -103,7 +103,7 @@ fn number_like(byte: u8) -> bool {
     byte.is_ascii_digit() || matches!(byte, b' ' | b'(' | b')' | b'.' | b'+' | b'-')
 }
 
-/// `[0-9+(][0-9 ().+\-]{8,}` found left to right: byte ranges (ASCII inside).
+/// `[0-9+(][0-9 ().+\-]{8,}` found left to right, those with 9 digits or more: byte ranges (ASCII inside).
 pub fn number_stretches(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut stretches = Vec::new();
     let mut at = 0;
@@ -114,7 +114,10 @@ pub fn number_stretches(bytes: &[u8]) -> Vec<(usize, usize)> {
             while end < bytes.len() && number_like(bytes[end]) {
                 end += 1;
             }
-            if end - at >= 9 {
+            // No phone, RRN or card has fewer than 9 digits, and none reaches past its stretch
+            // (Python searches two characters further, for the look-ahead only): a stretch
+            // with fewer digits can be left out.
+            if end - at >= 9 && bytes[at..end].iter().filter(|b| b.is_ascii_digit()).count() >= 9 {
                 stretches.push((at, end));
             }
             at = end + 1; // later starts in this run are shorter; bytes[end] is not number-like

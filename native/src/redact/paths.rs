@@ -6,8 +6,6 @@
 //! under a fully matched path (the common case) a state has no live position left and stands
 //! for its whole subtree, and the root's transitions are computed once.
 
-use std::collections::HashMap;
-
 use regex::Regex;
 
 pub enum Segment {
@@ -57,7 +55,8 @@ pub struct Automaton {
     accepting: u128,
     whole_field: u64,
     every: Active,
-    root_keys: HashMap<String, State>, // root transitions with every rule active
+    root: State,                       // with every rule active
+    root_keys: Vec<(String, State)>,   // root transitions with every rule active
     root_other: Option<State>,         // for any other key (None: some root segment is a glob)
 }
 
@@ -87,7 +86,8 @@ impl Automaton {
             accepting: 0,
             whole_field,
             every: Active { rules: 0, positions: 0, includes: 0 },
-            root_keys: HashMap::new(),
+            root: State { live: 0, content: 0, excluded: 0, whole: None, dead: true, root: true },
+            root_keys: Vec::new(),
             root_other: None,
         };
         for pattern in patterns {
@@ -104,12 +104,15 @@ impl Automaton {
         }
         automaton.every = automaton.active(every);
         let root = automaton.root(&automaton.every);
-        let mut keys = HashMap::new();
+        automaton.root = root;
+        let mut keys = Vec::new();
         let mut globbed = false;
         for bit in bits128(root.live) {
             match &automaton.positions[bit].segment {
                 Some(Segment::Key(key)) => {
-                    keys.insert(key.clone(), automaton.step_slow(&root, Some(key), &automaton.every));
+                    if !keys.iter().any(|(k, _)| k == key) {
+                        keys.push((key.clone(), automaton.step_slow(&root, Some(key), &automaton.every)));
+                    }
                 }
                 Some(Segment::Glob(_)) => globbed = true,
                 _ => {}
@@ -151,6 +154,9 @@ impl Automaton {
     }
 
     pub fn root(&self, active: &Active) -> State {
+        if active.rules == self.every.rules && !self.root.dead {
+            return self.root;
+        }
         self.state(self.closure(self.starts), 0, 0, true, active)
     }
 
@@ -176,7 +182,7 @@ impl Automaton {
             return *state; // nothing left to match: the subtree is in this state throughout
         }
         if state.root && active.rules == self.every.rules {
-            if let Some(found) = self.root_keys.get(key) {
+            if let Some((_, found)) = self.root_keys.iter().find(|(k, _)| k == key) {
                 return *found;
             }
             if let Some(other) = self.root_other {
