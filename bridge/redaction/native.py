@@ -52,10 +52,8 @@ def _translate(source: str, *, user: bool) -> str:
             if escaped == "Z":
                 out.append(r"\z")
             elif escaped.isascii() and not escaped.isalnum():
-                out.append("\\" + escaped)
+                out.append(f"\\x{{{ord(escaped):02X}}}")  # a literal in both (Rust reads "\<" as a word boundary)
             elif escaped in _SAME_ESCAPES or escaped == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", source[at + 2 : at + 4]):
-                out.append("\\" + escaped)
-            elif not user and escaped.isascii():
                 out.append("\\" + escaped)
             else:
                 raise _Untranslatable(f"escape \\{escaped}")
@@ -128,8 +126,11 @@ def _detector(rule: Rule) -> dict[str, Any] | None:
         # the prefilter finds literals in the entry's JSON, where these are escaped
         raise _Untranslatable("literal with a character JSON escapes")
     flags = "(?i)" if compiled.flags & re.IGNORECASE else ""
+    translated = _translate(compiled.pattern, user=True)
     return {
-        "pattern": flags + _translate(compiled.pattern, user=True),
+        "pattern": flags + translated,
+        # case folding and \d follow each engine's Unicode tables: non-ASCII text goes to Python
+        "ascii_only": bool(flags) or "\\d" in translated or "\\D" in translated,
         "group": group,
         "quick": list(detector.quick) if detector.quick is not None else None,
         "min_length": detector.min_length,

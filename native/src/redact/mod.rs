@@ -55,7 +55,7 @@ enum Kind {
     ApiKey,
     Ipv4,
     Ipv6,
-    Pattern { regex: Regex, group: usize },
+    Pattern { regex: Regex, group: usize, ascii_only: bool },
 }
 
 /// Bytes one of which every find of a built-in detector holds (bits of `GATE_BYTES`): the
@@ -138,7 +138,10 @@ impl Detector {
             Kind::ApiKey => detectors::find_api_key(text),
             Kind::Ipv4 => detectors::find_ipv4(text)?,
             Kind::Ipv6 => detectors::find_ipv6(text),
-            Kind::Pattern { regex, group } => {
+            Kind::Pattern { regex, group, ascii_only } => {
+                if *ascii_only && !text.is_ascii() {
+                    return Err(Decline("user pattern whose Unicode tables may differ, on non-ASCII text"));
+                }
                 let mut spans = Vec::new();
                 for caps in regex.captures_iter(text) {
                     if let Some(m) = caps.get(*group) {
@@ -555,6 +558,9 @@ impl<'a> Walk<'a> {
                 }
             }
             let spans = detector.find(text)?;
+            if matches!(detector.kind, Kind::Email) && spans.iter().any(|&(_, end, _)| long_domain(text, end)) {
+                return Err(Decline("an address whose domain the Python prefilter may cut"));
+            }
             keep(&mut found, index, rule, text, spans)?;
         }
         if limits.numeric_length != usize::MAX && length >= limits.numeric_length && digits >= FEWEST_DIGITS {
@@ -565,6 +571,12 @@ impl<'a> Walk<'a> {
                     let detector = rule.detector.as_ref().expect("content rules have detectors");
                     if detector.numeric() {
                         let spans = detector.find_in(text, &stretches);
+                        if matches!(detector.kind, Kind::PhoneKr) && spans.iter().any(|(start, end, _)| end - start == 13 && text.as_bytes()[*start..*end].iter().all(u8::is_ascii_digit)) {
+                            // prefilter.py passes over unbroken runs of 13 digits for phone_kr
+                            // (bare_lengths lacks 13, which "8201012345678" has): Python may or
+                            // may not redact it, depending on the rest of the entry
+                            return Err(Decline("phone_kr on a bare 13-digit run"));
+                        }
                         keep(&mut found, index, rule, text, spans)?;
                     }
                 }
@@ -602,6 +614,14 @@ impl<'a> Walk<'a> {
         out.push_str(&text[position..]);
         Ok(Scanned::Text(out))
     }
+}
+
+/// Whether the domain of an address ending at `end` reaches beyond the 160 bytes after its '@'
+/// that prefilter.py reads to confirm it (a cut domain may read as no address at all).
+fn long_domain(text: &str, end: usize) -> bool {
+    let bytes = &text.as_bytes()[..end];
+    let at = memchr::memrchr(b'@', bytes).into_iter().chain(memmem::rfind(bytes, b"%40")).max().unwrap_or(end);
+    end - at > 150
 }
 
 fn keep<'r>(found: &mut Vec<Found<'r>>, priority: usize, rule: &'r Rule, text: &str, spans: Vec<Span>) -> Result<(), Decline> {
@@ -680,7 +700,8 @@ fn detector_of(value: &Value) -> Result<Option<Detector>, String> {
         ),
     };
     let min_length = field(value, "min_length")?.as_u64().ok_or("spec: min_length")? as usize;
-    Ok(Some(Detector { gate: 0, kind: Kind::Pattern { regex, group }, quick, min_length }))
+    let ascii_only = field(value, "ascii_only")?.as_bool().ok_or("spec: ascii_only")?;
+    Ok(Some(Detector { gate: 0, kind: Kind::Pattern { regex, group, ascii_only }, quick, min_length }))
 }
 
 fn rule_set_of(value: &Value) -> Result<RuleSet, String> {
