@@ -20,21 +20,13 @@ from bridge.redaction.detectors import BUILTIN
 from bridge.redaction.keys import key_from_environment
 from bridge.redaction.native import NATIVE_ENV, native_rules, rules_spec
 from bridge.redaction.rules import parse_rules
+from tests.unit.test_redact_apply import rule
 
 QUALITY_SET = Path(__file__).resolve().parents[1] / "redaction"
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "entries"
 KEY_ENV = {"BRIDGE_REDACTION_HMAC_KEY": "test-key-1"}
 DEFAULT_TEXT = (Path(__file__).resolve().parents[2] / "bridge" / "redaction" / "default_rules.toml").read_text()
 BUILTIN_ORDER = ("gcp_private_key", "gcp_api_key", "jwt", "bearer_token", "kr_rrn", "payment_card", "phone_kr", "phone_international", "email", "ipv4", "ipv6")
-
-
-def rule(name: str, detector: str | None = None, action: str = "mask", **scope) -> str:
-    lines = [f'[[rules]]\nname = "{name}"', f'action = "{action}"']
-    if detector:
-        lines.append(f'detector = "{detector}"')
-    for key, value in scope.items():
-        lines.append(f"{key} = {orjson.dumps(value).decode()}")
-    return "\n".join(lines) + "\n"
 
 
 def pair(rules_text: str) -> tuple[Redactor, object]:
@@ -170,9 +162,9 @@ SCOPED = pair(
     + rule("audit_only", "phone_kr", log_names=["projects/*/logs/cloudaudit.googleapis.com/activity"])
     + rule("k8s_only", "payment_card", resource_types=["k8s_*"])
     + rule("quoted", "email", paths=['labels."app.kubernetes.io/owner"', "jsonPayload.*Email", "jsonPayload.l?st.*"])
-    + rule("secret", None, "hash", paths=["jsonPayload.secret", "labels.token"])
-    + rule("gone", None, "drop", paths=["jsonPayload.password"])
-    + rule("hidden", None, "mask", paths=["jsonPayload.hidden"], replacement="***")
+    + rule("secret", "", "hash", paths=["jsonPayload.secret", "labels.token"])
+    + rule("gone", "", "drop", paths=["jsonPayload.password"])
+    + rule("hidden", "", "mask", paths=["jsonPayload.hidden"], replacement="***")
     + rule("staff", "email", "hash", allow=["*@corp.example", "boss@*"], label="mail")
     + '[detectors.employee]\npattern = "EMP-(?P<id>[0-9]{6})"\nliterals = ["EMP-"]\ngroup = "id"\nmin_length = 10\n'
     + rule("employee", "employee")
@@ -288,3 +280,25 @@ def test_generated_texts(pieces, shape, variant, destination):
 def test_random_separators_and_near_misses(text, shape):
     for variant in (DEFAULT, EVERY_DETECTOR):
         compare(*variant, SHAPES[shape](text))
+
+
+def test_declines_where_the_python_prefilter_parts_from_a_full_walk():
+    """Python's prefilter passes over an unbroken 13-digit run for phone_kr, yet the detector
+    matches "8201012345678" (country code, trunk 0, mobile number): whether Python redacts it
+    depends on the rest of the entry, so the native engine leaves such entries to Python."""
+    bare = {"textPayload": "sms to 8201012345678"}
+    assert DEFAULT[0].apply(bare).fired == {}
+    assert DEFAULT[0].apply({"textPayload": "sms to 8201012345678 or 010-1234-5678"}).fired == {"phone_kr": 2}
+    assert native_apply(DEFAULT[1], bare) is None
+    assert native_apply(DEFAULT[1], {"textPayload": "sms to 82 010 1234 5678"}) is not None
+    long_domain = {"textPayload": "to a@" + "a1." * 60 + "com"}
+    assert native_apply(DEFAULT[1], long_domain) is None
+    compare(*DEFAULT, {"textPayload": "to a@" + "a1." * 40 + "com"}, may_decline=False)
+
+
+def test_user_patterns_keep_their_meaning():
+    redactor, native = pair('[detectors.tag]\npattern = \'<id\\>[0-9]+\'\n' + rule("tag", "tag") + '[detectors.ci]\npattern = "ab[0-9]"\nignore_case = true\n' + rule("ci", "ci"))
+    for text in ("x <id>123 y", "AB1 ab2 aB3", "AB1 ı", "<id>5 ſ"):
+        compare(redactor, native, {"textPayload": text})
+    assert native_apply(native, {"textPayload": "AB1 ı"}) is None  # case folding on non-ASCII goes to Python
+    assert orjson.loads(native_apply(native, {"textPayload": "x <id>123 AB1"})[0]) == {"textPayload": "x [REDACTED:tag] [REDACTED:ci]"}

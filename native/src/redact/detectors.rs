@@ -128,31 +128,38 @@ pub fn number_stretches(bytes: &[u8]) -> Vec<(usize, usize)> {
     stretches
 }
 
+/// Python's `finditer` over each stretch: `match_at(at, spans)` says where a match starting at
+/// `at` ends (keeping its spans, if any), or None; the search resumes at a match's end, or
+/// one character on.
+fn in_stretches(stretches: &[(usize, usize)], mut match_at: impl FnMut(usize, &mut Vec<Span>) -> Option<usize>) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for &(start, end) in stretches {
+        let mut at = start;
+        while at < end {
+            at = match_at(at, &mut spans).unwrap_or(at + 1);
+        }
+    }
+    spans
+}
+
 pub fn find_phone_kr(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     if !text.contains('0') && !text.contains("82") {
         return Vec::new();
     }
     let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    for &(start, end) in stretches {
-        let mut at = start;
-        while at < end {
-            let byte = bytes[at];
-            let candidate = matches!(byte, b'(' | b'0' | b'+' | b'8') && left_ok(bytes, at) && !(byte == b'+' && at > 0 && bytes[at - 1] == b'+');
-            match if candidate { body_end(&patterns().phone_kr, text, at) } else { None } {
-                Some(found_end) => {
-                    let mut digits = digits_of(&text[at..found_end]);
-                    if let Some(rest) = digits.strip_prefix("82") {
-                        digits = format!("0{}", rest.strip_prefix('0').unwrap_or(rest));
-                    }
-                    spans.push((at, found_end, digits));
-                    at = found_end;
-                }
-                None => at += 1,
-            }
+    in_stretches(stretches, |at, spans| {
+        let byte = bytes[at];
+        if !matches!(byte, b'(' | b'0' | b'+' | b'8') || !left_ok(bytes, at) || byte == b'+' && at > 0 && bytes[at - 1] == b'+' {
+            return None;
         }
-    }
-    spans
+        let found_end = body_end(&patterns().phone_kr, text, at)?;
+        let mut digits = digits_of(&text[at..found_end]);
+        if let Some(rest) = digits.strip_prefix("82") {
+            digits = format!("0{}", rest.strip_prefix('0').unwrap_or(rest));
+        }
+        spans.push((at, found_end, digits));
+        Some(found_end)
+    })
 }
 
 /// `RIGHT` at `at` (Python's `(?![0-9A-Za-z])(?![-.][0-9])`).
@@ -181,25 +188,18 @@ fn rrn_at(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
 
 pub fn find_rrn(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    for &(start, end) in stretches {
-        let mut at = start;
-        while at < end {
-            let found = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { rrn_at(bytes, at) } else { None };
-            match found {
-                Some((found_end, tail)) => {
-                    let digits = format!("{}{}", &text[at..at + 6], &text[tail..tail + 7]);
-                    let d = digits.as_bytes();
-                    if rrn_date_valid(d) && (rrn_checksum_valid(d) || rrn_random_serial(d)) {
-                        spans.push((at, found_end, digits));
-                    }
-                    at = found_end;
-                }
-                None => at += 1,
-            }
+    in_stretches(stretches, |at, spans| {
+        if !bytes[at].is_ascii_digit() || !left_ok(bytes, at) {
+            return None;
         }
-    }
-    spans
+        let (found_end, tail) = rrn_at(bytes, at)?;
+        let digits = format!("{}{}", &text[at..at + 6], &text[tail..tail + 7]);
+        let d = digits.as_bytes();
+        if rrn_date_valid(d) && (rrn_checksum_valid(d) || rrn_random_serial(d)) {
+            spans.push((at, found_end, digits));
+        }
+        Some(found_end)
+    })
 }
 
 /// `[0-9]+(?:[ -][0-9]+)*` then RIGHT at `at`: the greedy chain of digit groups, given back
@@ -261,44 +261,38 @@ fn card_in(groups: &[Group], text: &str) -> Option<Span> {
 
 pub fn find_card(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
     let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    for &(start, end) in stretches {
-        let mut at = start;
-        while at < end {
-            let found_end = if bytes[at].is_ascii_digit() && left_ok(bytes, at) { digit_run_at(bytes, at) } else { None };
-            let Some(run_end) = found_end else {
-                at += 1;
-                continue;
-            };
-            let number = &bytes[at..run_end];
-            if number.len() >= 13 {
-                if number.iter().all(u8::is_ascii_digit) {
-                    if number.len() <= 16 && b"23456".contains(&number[0]) && card_issuer_known(number) && luhn_valid(number) {
-                        spans.push((at, run_end, text[at..run_end].to_string()));
-                    }
-                } else {
-                    let mut groups: Vec<Group> = Vec::new();
-                    let mut position = at;
-                    while position < run_end {
-                        let group_start = position;
-                        while position < run_end && bytes[position].is_ascii_digit() {
-                            position += 1;
-                        }
-                        groups.push((group_start, position));
-                        position += 1; // the separator
-                    }
-                    while !groups.is_empty() {
-                        let Some(found) = card_in(&groups, text) else { break };
-                        let found_end = found.1;
-                        spans.push(found);
-                        groups.retain(|&(s, _)| s >= found_end);
-                    }
-                }
-            }
-            at = run_end;
+    in_stretches(stretches, |at, spans| {
+        if !bytes[at].is_ascii_digit() || !left_ok(bytes, at) {
+            return None;
         }
-    }
-    spans
+        let run_end = digit_run_at(bytes, at)?;
+        let number = &bytes[at..run_end];
+        if number.len() < 13 {
+            return Some(run_end);
+        }
+        if number.iter().all(u8::is_ascii_digit) {
+            if number.len() <= 16 && b"23456".contains(&number[0]) && card_issuer_known(number) && luhn_valid(number) {
+                spans.push((at, run_end, text[at..run_end].to_string()));
+            }
+            return Some(run_end);
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut position = at;
+        while position < run_end {
+            let group_start = position;
+            while position < run_end && bytes[position].is_ascii_digit() {
+                position += 1;
+            }
+            groups.push((group_start, position));
+            position += 1; // the separator
+        }
+        while let Some(found) = (!groups.is_empty()).then(|| card_in(&groups, text)).flatten() {
+            let found_end = found.1;
+            spans.push(found);
+            groups.retain(|&(s, _)| s >= found_end);
+        }
+        Some(run_end)
+    })
 }
 
 fn international_number(groups: &[&str]) -> Option<String> {

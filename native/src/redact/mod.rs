@@ -319,14 +319,8 @@ impl Limits {
     }
 }
 
-fn bits(mut mask: u64) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        (mask != 0).then(|| {
-            let index = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            index
-        })
-    })
+fn bits(mask: u64) -> impl Iterator<Item = usize> {
+    paths::bits128(u128::from(mask))
 }
 
 fn hex_value(byte: u8) -> Option<u8> {

@@ -205,7 +205,8 @@ impl Automaton {
     }
 }
 
-fn bits128(mut mask: u128) -> impl Iterator<Item = usize> {
+/// The set bits of `mask`, lowest first.
+pub fn bits128(mut mask: u128) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         (mask != 0).then(|| {
             let bit = mask.trailing_zeros() as usize;
