@@ -206,16 +206,15 @@ pub fn find_rrn(text: &str, stretches: &[(usize, usize)]) -> Vec<Span> {
 /// group by group until RIGHT holds (a cut inside a group always has a digit after it).
 fn digit_run_at(bytes: &[u8], at: usize) -> Option<usize> {
     let run = |from: usize| from + bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let mut ends = vec![run(at)];
-    loop {
-        let end = ends[ends.len() - 1];
-        if matches!(bytes.get(end), Some(b' ' | b'-')) && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
-            ends.push(run(end + 1));
-        } else {
-            break;
+    let mut end = run(at);
+    let mut found = right_ok(bytes, end).then_some(end);
+    while matches!(bytes.get(end), Some(b' ' | b'-')) && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        end = run(end + 1);
+        if right_ok(bytes, end) {
+            found = Some(end);
         }
     }
-    ends.into_iter().rev().find(|&end| right_ok(bytes, end))
+    found
 }
 
 type Group = (usize, usize);
@@ -379,6 +378,15 @@ fn local_char(c: char) -> bool {
     c == '%' || c == '+' || c == '-' || is_word(c)
 }
 
+/// Consumes a run of `[\w%+-]` (read backwards): the offset of its first character, if any.
+fn local_run(window: &mut std::iter::Peekable<impl Iterator<Item = (usize, char)>>) -> Option<usize> {
+    let mut first = None;
+    while let Some((i, _)) = window.next_if(|&(_, c)| local_char(c)) {
+        first = Some(i);
+    }
+    first
+}
+
 /// `(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![A-Za-z0-9-])` at
 /// `at`: (start of the top-level domain, end). A label runs to the next '.' (its class has
 /// none); the most labels are tried first, then fewer, the next label then read as the
@@ -409,24 +417,18 @@ pub fn email_at(text: &str, at: usize, not_before: usize) -> Option<Span> {
     let bytes = text.as_bytes();
     let domain_start = at + if bytes[at] == b'@' { 1 } else { 3 };
     let (tld_start, domain_end) = email_domain(bytes, domain_start)?;
-    if FILE_ENDINGS.contains(&text[tld_start..domain_end].to_ascii_lowercase().as_str()) {
+    if FILE_ENDINGS.iter().any(|ending| ending.eq_ignore_ascii_case(&text[tld_start..domain_end])) {
         return None;
     }
     // `[\w%+-]+(?:\.[\w%+-]+)*` over the (at most 256) characters before `at`, read backwards.
-    let window: Vec<(usize, char)> = text[not_before..at].char_indices().rev().take(LONGEST_LOCAL_PART).map(|(i, c)| (not_before + i, c)).collect();
-    let run = |from: usize| from + window[from..].iter().take_while(|(_, c)| local_char(*c)).count();
-    let mut end = run(0);
-    if end == 0 {
-        return None;
-    }
-    while end < window.len() && window[end].1 == '.' {
-        let next = run(end + 1);
-        if next == end + 1 {
-            break;
+    let mut window = text[not_before..at].char_indices().rev().take(LONGEST_LOCAL_PART).peekable();
+    let mut start = not_before + local_run(&mut window)?;
+    while window.next_if(|&(_, c)| c == '.').is_some() {
+        match local_run(&mut window) {
+            Some(first) => start = not_before + first,
+            None => break,
         }
-        end = next;
     }
-    let start = window[end - 1].0;
     let canonical = format!("{}@{}", &text[start..at], &text[domain_start..domain_end]).to_lowercase();
     Some((start, domain_end, canonical))
 }
@@ -482,6 +484,19 @@ pub fn find_bearer(text: &str) -> Vec<Span> {
         at += caps.get(0).unwrap().end();
     }
     spans
+}
+
+/// Whether some [bB] starts "bearer" (any case) or some 'y' starts "ya29.": what every
+/// find of the bearer detector starts with.
+pub fn bearer_possible(bytes: &[u8]) -> bool {
+    memchr::memchr3_iter(b'b', b'B', b'y', bytes).any(|at| {
+        let rest = &bytes[at + 1..];
+        if bytes[at] == b'y' {
+            rest.starts_with(b"a29.")
+        } else {
+            rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"earer")
+        }
+    })
 }
 
 const TOKEN_CLASS: fn(u8) -> bool = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';

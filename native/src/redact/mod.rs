@@ -26,7 +26,7 @@ mod paths;
 mod pyunicode;
 
 use detectors::Span;
-use paths::{Active, Automaton, Pattern, Segment, State};
+use paths::{bits128, Active, Automaton, Pattern, Segment, State};
 
 /// Why the compiled rules cannot give the Python redactor's answer for one entry.
 #[derive(Debug)]
@@ -85,15 +85,39 @@ const GATE_BYTES: [u16; 256] = {
     table
 };
 
-/// The gate bytes a string holds, and its number of ASCII digits.
-fn gates_of(bytes: &[u8]) -> (u16, usize) {
-    let mut gates = 0u16;
-    let mut digits = 0usize;
-    for &byte in bytes {
-        gates |= GATE_BYTES[byte as usize];
-        digits += usize::from(byte.wrapping_sub(b'0') < 10);
+/// Which of `gate_bytes` a string holds (as gate bits), and its number of ASCII digits.
+#[cfg(target_arch = "x86_64")]
+fn scan_bytes(bytes: &[u8], gate_bytes: &[u8]) -> (u16, usize) {
+    use std::arch::x86_64::*;
+    // SSE2 is part of x86_64: 16 bytes at a time, digits counted from a mask.
+    let (mut gates, mut digits) = (0u16, 0usize);
+    let mut block = |chunk: &[u8; 16]| unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
+        digits += (_mm_movemask_epi8(is_digit) as u32).count_ones() as usize;
+        for &gate_byte in gate_bytes {
+            if _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(gate_byte as i8))) != 0 {
+                gates |= GATE_BYTES[gate_byte as usize];
+            }
+        }
+    };
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        block(chunk.try_into().expect("16 bytes"));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut padded = [0u8; 16]; // NUL is neither a digit nor a gate byte
+        padded[..rest.len()].copy_from_slice(rest);
+        block(&padded);
     }
     (gates, digits)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn scan_bytes(bytes: &[u8], gate_bytes: &[u8]) -> (u16, usize) {
+    bytes.iter().fold((0, 0), |(g, d), &b| (if gate_bytes.contains(&b) { g | GATE_BYTES[b as usize] } else { g }, d + usize::from(b.is_ascii_digit())))
 }
 
 struct Detector {
@@ -293,34 +317,52 @@ impl RuleSet {
     }
 }
 
+/// What the scanner of a set of content rules needs of a string.
 #[derive(Clone, Copy)]
 struct Limits {
     min_length: usize,     // in characters, of any content rule
     numeric_length: usize, // of the numeric ones (usize::MAX: none)
-    gates: u16,            // gate bytes of the gated ones
-    ungated: bool,         // some rule has no gate (user patterns)
+    numeric: u64,          // the numeric rules
+    ungated: u64,          // plain rules without gate bytes (user patterns)
+    by_gate: [u64; 8],     // plain rules per gate bit
+    gate_bytes: [u8; 16],  // the bytes of those gates
+    gate_byte_count: usize,
 }
 
 impl Limits {
     fn of(rules: &[Rule], content: u64) -> Limits {
-        let mut limits = Limits { min_length: usize::MAX, numeric_length: usize::MAX, gates: 0, ungated: false };
+        let mut limits = Limits { min_length: usize::MAX, numeric_length: usize::MAX, numeric: 0, ungated: 0, by_gate: [0; 8], gate_bytes: [0; 16], gate_byte_count: 0 };
+        let mut gates = 0u16;
         for index in bits(content) {
             let Some(detector) = rules[index].detector.as_ref() else { continue };
             limits.min_length = limits.min_length.min(detector.min_length);
             if detector.numeric() {
                 limits.numeric_length = limits.numeric_length.min(detector.min_length);
+                limits.numeric |= 1 << index;
             } else if detector.gate == 0 {
-                limits.ungated = true;
+                limits.ungated |= 1 << index;
             } else {
-                limits.gates |= detector.gate;
+                gates |= detector.gate;
+                limits.by_gate[detector.gate.trailing_zeros() as usize] |= 1 << index;
+            }
+        }
+        for byte in 0..=255u8 {
+            if GATE_BYTES[byte as usize] & gates != 0 {
+                limits.gate_bytes[limits.gate_byte_count] = byte;
+                limits.gate_byte_count += 1;
             }
         }
         limits
     }
+
+    /// The plain rules that can find something in a string holding these gate bytes.
+    fn candidates(&self, gates: u16) -> u64 {
+        bits128(u128::from(gates)).fold(self.ungated, |rules, gate| rules | self.by_gate[gate])
+    }
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = usize> {
-    paths::bits128(u128::from(mask))
+    bits128(u128::from(mask))
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -531,8 +573,9 @@ impl<'a> Walk<'a> {
         if text.len() < limits.min_length {
             return Ok(None);
         }
-        let (gates, digits) = gates_of(text.as_bytes());
-        if gates & limits.gates == 0 && (limits.numeric_length == usize::MAX || digits < FEWEST_DIGITS) && !limits.ungated {
+        let (gates, digits) = scan_bytes(text.as_bytes(), &limits.gate_bytes[..limits.gate_byte_count]);
+        let candidates = limits.candidates(gates);
+        if candidates == 0 && (limits.numeric == 0 || digits < FEWEST_DIGITS) {
             return Ok(None); // no detector can find anything here
         }
         let length = char_count(text);
@@ -540,11 +583,14 @@ impl<'a> Walk<'a> {
             return Ok(None);
         }
         let mut found: Vec<Found<'a>> = Vec::new();
-        for index in bits(content) {
+        for index in bits(candidates) {
             let rule = &set.rules[index];
             let detector = rule.detector.as_ref().expect("content rules have detectors");
-            if detector.numeric() || length < detector.min_length || detector.gate != 0 && gates & detector.gate == 0 {
+            if length < detector.min_length {
                 continue;
+            }
+            if matches!(detector.kind, Kind::Bearer) && !detectors::bearer_possible(text.as_bytes()) {
+                continue; // cheaper than its three literals, and implied by any find
             }
             if let Some(quick) = &detector.quick {
                 if !quick.iter().any(|q| q.find(text.as_bytes()).is_some()) {
@@ -557,22 +603,20 @@ impl<'a> Walk<'a> {
             }
             keep(&mut found, index, rule, text, spans)?;
         }
-        if limits.numeric_length != usize::MAX && length >= limits.numeric_length && digits >= FEWEST_DIGITS {
+        if limits.numeric != 0 && length >= limits.numeric_length && digits >= FEWEST_DIGITS {
             let stretches = detectors::number_stretches(text.as_bytes());
             if !stretches.is_empty() {
-                for index in bits(content) {
+                for index in bits(limits.numeric) {
                     let rule = &set.rules[index];
                     let detector = rule.detector.as_ref().expect("content rules have detectors");
-                    if detector.numeric() {
-                        let spans = detector.find_in(text, &stretches);
-                        if matches!(detector.kind, Kind::PhoneKr) && spans.iter().any(|(start, end, _)| end - start == 13 && text.as_bytes()[*start..*end].iter().all(u8::is_ascii_digit)) {
-                            // prefilter.py passes over unbroken runs of 13 digits for phone_kr
-                            // (bare_lengths lacks 13, which "8201012345678" has): Python may or
-                            // may not redact it, depending on the rest of the entry
-                            return Err(Decline("phone_kr on a bare 13-digit run"));
-                        }
-                        keep(&mut found, index, rule, text, spans)?;
+                    let spans = detector.find_in(text, &stretches);
+                    if matches!(detector.kind, Kind::PhoneKr) && spans.iter().any(|(start, end, _)| end - start == 13 && text.as_bytes()[*start..*end].iter().all(u8::is_ascii_digit)) {
+                        // prefilter.py passes over unbroken runs of 13 digits for phone_kr
+                        // (bare_lengths lacks 13, which "8201012345678" has): Python may or
+                        // may not redact it, depending on the rest of the entry
+                        return Err(Decline("phone_kr on a bare 13-digit run"));
                     }
+                    keep(&mut found, index, rule, text, spans)?;
                 }
             }
         }
