@@ -107,25 +107,38 @@ fn number_like(byte: u8) -> bool {
 pub fn number_stretches(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut stretches = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
-        let first = bytes[at];
-        if first.is_ascii_digit() || first == b'+' || first == b'(' {
-            let mut end = at + 1;
-            while end < bytes.len() && number_like(bytes[end]) {
-                end += 1;
-            }
-            // No phone, RRN or card has fewer than 9 digits, and none reaches past its stretch
-            // (Python searches two characters further, for the look-ahead only): a stretch
-            // with fewer digits can be left out.
-            if end - at >= 9 && bytes[at..end].iter().filter(|b| b.is_ascii_digit()).count() >= 9 {
-                stretches.push((at, end));
-            }
-            at = end + 1; // later starts in this run are shorter; bytes[end] is not number-like
-        } else {
-            at += 1;
+    while let Some(start) = next_number_start(bytes, at) {
+        let end = start + 1 + bytes[start + 1..].iter().take_while(|&&b| number_like(b)).count();
+        // No phone, RRN or card has fewer than 9 digits, and none reaches past its stretch
+        // (Python searches two characters further, for the look-ahead only): a stretch
+        // with fewer digits can be left out.
+        if end - start >= 9 && bytes[start..end].iter().filter(|b| b.is_ascii_digit()).count() >= 9 {
+            stretches.push((start, end));
         }
+        at = end + 1; // later starts in this run are shorter; bytes[end] is not number-like
     }
     stretches
+}
+
+/// The next byte from `from` on that can start a stretch: a digit, '+' or '('.
+fn next_number_start(bytes: &[u8], mut from: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    while from + 16 <= bytes.len() {
+        use std::arch::x86_64::*;
+        // SSE2 is part of x86_64; 16 bytes at a time, as most of a text is not numbers
+        let mask = unsafe {
+            let v = _mm_loadu_si128(bytes[from..].as_ptr().cast());
+            let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+            let digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
+            let sign = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'+' as i8)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b'(' as i8)));
+            _mm_movemask_epi8(_mm_or_si128(digit, sign)) as u32
+        };
+        if mask != 0 {
+            return Some(from + mask.trailing_zeros() as usize);
+        }
+        from += 16;
+    }
+    bytes.get(from..)?.iter().position(|&b| b.is_ascii_digit() || b == b'+' || b == b'(').map(|i| from + i)
 }
 
 /// Python's `finditer` over each stretch: `match_at(at, spans)` says where a match starting at

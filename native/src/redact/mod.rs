@@ -89,35 +89,60 @@ const GATE_BYTES: [u16; 256] = {
 #[cfg(target_arch = "x86_64")]
 fn scan_bytes(bytes: &[u8], gate_bytes: &[u8]) -> (u16, usize) {
     use std::arch::x86_64::*;
-    // SSE2 is part of x86_64: 16 bytes at a time, digits counted from a mask.
-    let (mut gates, mut digits) = (0u16, 0usize);
-    let mut block = |chunk: &[u8; 16]| unsafe {
-        let v = _mm_loadu_si128(chunk.as_ptr().cast());
-        let from_zero = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(from_zero, _mm_set1_epi8(9)), from_zero);
-        digits += (_mm_movemask_epi8(is_digit) as u32).count_ones() as usize;
-        for &gate_byte in gate_bytes {
-            if _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(gate_byte as i8))) != 0 {
-                gates |= GATE_BYTES[gate_byte as usize];
-            }
-        }
-    };
-    let mut chunks = bytes.chunks_exact(16);
-    for chunk in &mut chunks {
-        block(chunk.try_into().expect("16 bytes"));
+    if bytes.len() < 16 {
+        return scan_bytes_one_by_one(bytes, gate_bytes);
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut padded = [0u8; 16]; // NUL is neither a digit nor a gate byte
-        padded[..rest.len()].copy_from_slice(rest);
-        block(&padded);
+    // SSE2 is part of x86_64: 16 bytes at a time, digits counted from a mask; the last block
+    // overlaps the one before, its digits already counted masked off.
+    let (mut gates, mut digits) = (0u16, 0usize);
+    unsafe {
+        let mut wanted = [_mm_setzero_si128(); 16];
+        for (vector, &byte) in wanted.iter_mut().zip(gate_bytes) {
+            *vector = _mm_set1_epi8(byte as i8);
+        }
+        let wanted = &wanted[..gate_bytes.len()];
+        let (zero, nine) = (_mm_set1_epi8(b'0' as i8), _mm_set1_epi8(9));
+        let mut block = |at: usize, new_bytes: u32| {
+            let v = _mm_loadu_si128(bytes[at..].as_ptr().cast());
+            let from_zero = _mm_sub_epi8(v, zero);
+            let is_digit = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(from_zero, nine), from_zero)) as u32;
+            digits += (is_digit & new_bytes).count_ones() as usize;
+            let mut any = _mm_setzero_si128();
+            for &vector in wanted {
+                any = _mm_or_si128(any, _mm_cmpeq_epi8(v, vector));
+            }
+            if _mm_movemask_epi8(any) != 0 {
+                for (&vector, &byte) in wanted.iter().zip(gate_bytes) {
+                    if _mm_movemask_epi8(_mm_cmpeq_epi8(v, vector)) != 0 {
+                        gates |= GATE_BYTES[byte as usize];
+                    }
+                }
+            }
+        };
+        let mut at = 0;
+        while at + 16 <= bytes.len() {
+            block(at, 0xFFFF);
+            at += 16;
+        }
+        if at < bytes.len() {
+            let fresh = bytes.len() - at;
+            block(bytes.len() - 16, 0xFFFF << (16 - fresh) & 0xFFFF);
+        }
     }
     (gates, digits)
 }
 
+fn scan_bytes_one_by_one(bytes: &[u8], gate_bytes: &[u8]) -> (u16, usize) {
+    bytes.iter().fold((0, 0), |(g, d), &b| {
+        let gate = GATE_BYTES[b as usize];
+        let wanted = gate != 0 && gate_bytes.contains(&b);
+        (if wanted { g | gate } else { g }, d + usize::from(b.wrapping_sub(b'0') < 10))
+    })
+}
+
 #[cfg(not(target_arch = "x86_64"))]
 fn scan_bytes(bytes: &[u8], gate_bytes: &[u8]) -> (u16, usize) {
-    bytes.iter().fold((0, 0), |(g, d), &b| (if gate_bytes.contains(&b) { g | GATE_BYTES[b as usize] } else { g }, d + usize::from(b.is_ascii_digit())))
+    scan_bytes_one_by_one(bytes, gate_bytes)
 }
 
 struct Detector {
@@ -309,11 +334,11 @@ impl RuleSet {
     }
 
     /// What the scanner of these content rules needs of a string, computed once per set.
-    fn limits(&self, content: u64) -> Limits {
+    fn limits(&self, content: u64) -> std::borrow::Cow<'_, Limits> {
         if content == self.limits.0 {
-            return self.limits.1;
+            return std::borrow::Cow::Borrowed(&self.limits.1);
         }
-        Limits::of(&self.rules, content)
+        std::borrow::Cow::Owned(Limits::of(&self.rules, content))
     }
 }
 
