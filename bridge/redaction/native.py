@@ -24,9 +24,10 @@ from .rules import Rule
 
 NATIVE_ENV = "BRIDGE_NATIVE"
 
-# Escapes of Python's re that mean the same in Rust's regex; `\Z` is Rust's `\z`.
+# Letter escapes of Python's re that mean the same in Rust's regex (\w, \s and \b are Unicode
+# classes that differ; `\Z` is Rust's `\z`; punctuation is written as a hex literal).
 _SAME_ESCAPES = frozenset("dDntrfvA")
-# Python's \w, \s and \b are Unicode classes that differ from Rust's; `$` also matches before a final newline.
+# Groups both read alike: non-capturing, named, inline flags i, m, s.
 _INLINE_GROUP = re.compile(r"\(\?(?:[ims]+\)|[ims]*(?:-[ims]+)?:|P<[A-Za-z_][A-Za-z0-9_]*>)")
 
 
@@ -89,7 +90,7 @@ def _translate(source: str, *, user: bool) -> str:
             out.append(group.group())
             at = group.end()
             continue
-        if user and (char == "$" or source.startswith("{,", at)):
+        if user and (char == "$" or source.startswith("{,", at)):  # Python's `$` also matches before a final newline
             raise _Untranslatable(f"{char!r} reads differently")
         out.append(char)
         at += 1

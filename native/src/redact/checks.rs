@@ -28,7 +28,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         let value = u32::from(digit - b'0');
         total += if position % 2 == 1 { [0, 2, 4, 6, 8, 1, 3, 5, 7, 9][value as usize] } else { value };
     }
-    total % 10 == 0
+    total.is_multiple_of(10)
 }
 
 const MAESTRO: [u32; 9] = [5018, 5020, 5038, 5893, 6304, 6759, 6761, 6762, 6763];
@@ -96,7 +96,7 @@ pub fn rrn_date_valid(digits: &[u8]) -> bool {
         return false;
     }
     let year = century + number(&digits[0..2]);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         2 if leap => 29,
         2 => 28,

@@ -4,10 +4,12 @@
 //! is rebuilt as: candidate start positions (a literal or byte class the match starts with)
 //! where the look-behind holds, checked here by hand; an anchored regex at each of them whose
 //! trailing group consumes what the look-ahead tests (leftmost-first picks the same match as
-//! backtracking, as the look-ahead only accepts or refuses an end); and the search resumes
-//! where Python's finditer does: at the end of a match, or one character on.
+//! backtracking, as the look-ahead only accepts or refuses an end), or for the simpler shapes
+//! (RRNs, digit runs, e-mail domains, API keys) a matcher that makes backtracking's choices
+//! by hand; and the search resumes where Python's finditer does: at the end of a match, or
+//! one character on.
 //! Offsets are byte offsets into UTF-8; the classes tested are ASCII except where Python's
-//! Unicode `\w`/`\s` matter (bridge/redaction: pyunicode.rs).
+//! Unicode `\w`/`\s` matter (pyunicode.rs).
 
 use std::sync::OnceLock;
 
@@ -548,7 +550,7 @@ pub fn find_private_key(text: &str) -> Vec<Span> {
             Some(m) => (body_start + m.start(), body_start + m.end()),
             None => (body_limit, body_limit),
         };
-        let body = text[body_start..body_end].as_bytes();
+        let body = &text.as_bytes()[body_start..body_end];
         let mut kept = 0;
         let mut at = 0;
         while at < body.len() {

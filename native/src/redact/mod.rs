@@ -403,7 +403,7 @@ fn unquote(text: &str) -> String {
     let mut rest = text;
     while !rest.is_empty() {
         let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
-        let bytes = rest[..ascii].as_bytes();
+        let bytes = &rest.as_bytes()[..ascii];
         let mut decoded = Vec::with_capacity(bytes.len());
         let mut at = 0;
         while at < bytes.len() {

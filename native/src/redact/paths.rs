@@ -109,10 +109,8 @@ impl Automaton {
         let mut globbed = false;
         for bit in bits128(root.live) {
             match &automaton.positions[bit].segment {
-                Some(Segment::Key(key)) => {
-                    if !keys.iter().any(|(k, _)| k == key) {
-                        keys.push((key.clone(), automaton.step_slow(&root, Some(key), &automaton.every)));
-                    }
+                Some(Segment::Key(key)) if !keys.iter().any(|(k, _)| k == key) => {
+                    keys.push((key.clone(), automaton.step_slow(&root, Some(key), &automaton.every)));
                 }
                 Some(Segment::Glob(_)) => globbed = true,
                 _ => {}
