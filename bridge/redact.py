@@ -216,6 +216,8 @@ class Redactor:
                 "(set BRIDGE_REDACTION_HMAC_KEY or BRIDGE_REDACTION_HMAC_SECRET)",
                 reason="redaction_key",
             )
+        self.rule_file = rule_file  # read by the native core (bridge/redaction/native.py)
+        self.hmac_key = hmac_key
         self._hashing: HashSettings = rule_file.hashing
         self._key = hmac_key
         self._default = _RuleSet(rule_file.default)

@@ -156,14 +156,15 @@ def _rule(rule: Rule) -> dict[str, Any]:
 def rules_spec(redactor: Any) -> str:
     """The JSON spec of the redactor's rules for `bridge_native.Redaction`; raises
     ValueError when they cannot run natively, ConfigError when the HMAC key cannot be read."""
-    default: tuple[Rule, ...] = redactor._default._rules
-    destinations: dict[str, tuple[Rule, ...]] = {name: rule_set._rules for name, rule_set in redactor._destinations.items()}
+    rule_file = redactor.rule_file
+    default: tuple[Rule, ...] = rule_file.default
+    destinations: dict[str, tuple[Rule, ...]] = dict(rule_file.destinations)
     uses_hash = any(r.action == "hash" for rules in (default, *destinations.values()) for r in rules)
     return json.dumps(
         {
-            "hash_prefix": redactor._hashing.prefix,
-            "hash_length": redactor._hashing.length,
-            "hmac_key": redactor._key.get().hex() if uses_hash else None,
+            "hash_prefix": rule_file.hashing.prefix,
+            "hash_length": rule_file.hashing.length,
+            "hmac_key": redactor.hmac_key.get().hex() if uses_hash else None,
             "default": [_rule(r) for r in default],
             "destinations": {name: [_rule(r) for r in rules] for name, rules in destinations.items()},
         }
