@@ -7,6 +7,7 @@ from bridge.model import DeadLetter, DecodedEntry
 from bridge.pipeline import Transform
 from bridge.retry import RetryPolicy
 from bridge.sinks.base import Outcome
+from bridge.sinks.elasticsearch.bulk import encode_source
 from bridge.sinks.elasticsearch.document import IndexNames, document
 from bridge.sinks.elasticsearch.settings import BulkLimits
 from bridge.sinks.elasticsearch.writer import ElasticsearchWriter
@@ -256,3 +257,10 @@ def test_custom_index_names():
     w, _ = writer(bulk, names=IndexNames(prefix="t1-logs", dead_letter_prefix="t1-dead"))
     w.write([record("a")])
     assert next(iter(bulk.requests[0][0][0].values()))["_index"] == "t1-logs-2024.05.01"
+
+
+def test_action_header_is_the_json_of_index_and_id_whatever_the_id():
+    for doc_id in ("0f" * 16, "a-b", 'quote"d', "\\back", "ünï"):
+        action = encode_source("create", "gcp-logs-2025.06.02", doc_id, b"{}")
+        assert action.header.endswith(b"\n")
+        assert orjson.loads(action.header) == {"create": {"_index": "gcp-logs-2025.06.02", "_id": doc_id}}
