@@ -85,9 +85,31 @@ fn single(out: &mut Vec<u8>, field: &[u8], value: &str) {
     out.push(b'}');
 }
 
+/// The received text of the record's objects, where it is exactly what writing them would print.
+#[derive(Default)]
+pub struct Verbatim<'a> {
+    pub labels: Option<&'a [u8]>,
+    pub json_payload: Option<&'a [u8]>,
+    pub proto_payload: Option<&'a [u8]>,
+    pub http_request: Option<&'a [u8]>,
+    pub operation: Option<&'a [u8]>,
+    pub source_location: Option<&'a [u8]>,
+}
+
+fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, verbatim: Option<&[u8]>) -> Result<(), Declined> {
+    match verbatim {
+        Some(text) => {
+            out.extend_from_slice(text);
+            Ok(())
+        }
+        None => write_map(out, map),
+    }
+}
+
 pub fn write_document(
     out: &mut Vec<u8>,
     record: &Record<'_>,
+    verbatim: &Verbatim<'_>,
     entry_id: &str,
     redactions: Option<&[(String, u64)]>,
 ) -> Result<(), Declined> {
@@ -142,9 +164,9 @@ pub fn write_document(
     }
     if let Some(labels) = record.labels.filter(|map| !map.is_empty()) {
         key(out, b",\"labels\":");
-        write_map(out, labels)?;
+        write_object(out, labels, verbatim.labels)?;
     }
-    write_gcp(out, record, entry_id, redactions)?;
+    write_gcp(out, record, verbatim, entry_id, redactions)?;
     out.push(b'}');
     Ok(())
 }
@@ -208,7 +230,11 @@ fn write_http(out: &mut Vec<u8>, http_request: &Map<String, Value>) {
     }
 }
 
-fn write_gcp(out: &mut Vec<u8>, record: &Record<'_>, entry_id: &str, redactions: Option<&[(String, u64)]>) -> Result<(), Declined> {
+fn write_gcp(
+    out: &mut Vec<u8>,
+    record: &Record<'_>,
+    verbatim: &Verbatim<'_>,
+    entry_id: &str, redactions: Option<&[(String, u64)]>) -> Result<(), Declined> {
     key(out, b",\"gcp\":{\"entry_id\":");
     write_str(out, entry_id);
     key(out, b",\"log_id\":");
@@ -228,16 +254,16 @@ fn write_gcp(out: &mut Vec<u8>, record: &Record<'_>, entry_id: &str, redactions:
         None => key(out, b"{}"),
     }
     out.push(b'}');
-    for (field, value) in [
-        (&b",\"json_payload\":"[..], record.json_payload),
-        (b",\"proto_payload\":", record.proto_payload),
-        (b",\"http_request\":", record.http_request),
-        (b",\"operation\":", record.operation),
-        (b",\"source_location\":", record.source_location),
+    for (field, value, text) in [
+        (&b",\"json_payload\":"[..], record.json_payload, verbatim.json_payload),
+        (b",\"proto_payload\":", record.proto_payload, verbatim.proto_payload),
+        (b",\"http_request\":", record.http_request, verbatim.http_request),
+        (b",\"operation\":", record.operation, verbatim.operation),
+        (b",\"source_location\":", record.source_location, verbatim.source_location),
     ] {
         if let Some(map) = value {
             key(out, field);
-            write_map(out, map)?;
+            write_object(out, map, text)?;
         }
     }
     if let Some(sampled) = record.trace_sampled {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::Declined;
 
 /// 0: copy the byte; b'u': \u00XX; otherwise the character after the backslash.
-static ESCAPE: [u8; 256] = {
+pub static ESCAPE: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut byte = 0;
     while byte < 0x20 {
@@ -21,7 +21,7 @@ static ESCAPE: [u8; 256] = {
     table[b'\\' as usize] = b'\\';
     table
 };
-const HEX: &[u8; 16] = b"0123456789abcdef";
+pub const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The bytes of a little-endian word that are below 0x20, '"' or '\\', as their high bits.
 /// (SWAR "has less than" / "has zero": the lowest flagged byte is always a true one.)
