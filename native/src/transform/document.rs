@@ -27,6 +27,13 @@ fn write_dataset(out: &mut Vec<u8>, log_id: &str) {
     let word = log_id.split('.').next().unwrap_or("").split('/').next().unwrap_or("");
     let mut dataset = String::with_capacity(word.len() + 4);
     dataset.push_str("gcp.");
+    if word.is_ascii() && !word.is_empty() {
+        dataset.extend(word.bytes().map(|b| match b.to_ascii_lowercase() {
+            lower @ (b'a'..=b'z' | b'0'..=b'9' | b'_') => char::from(lower),
+            _ => '_',
+        }));
+        return write_str(out, &dataset);
+    }
     // char::to_lowercase is Python's str.lower() for every character that matters here: only
     // 'İ' and 'K' (Kelvin) lower-case into ASCII, the rest of non-ASCII becomes '_' either way.
     for lower in word.chars().flat_map(char::to_lowercase) {

@@ -65,12 +65,13 @@ pub fn parse(text: &str) -> Result<(Value, Received<'_>), Declined> {
         text,
         at: 0,
         depth: 0,
-        members: Vec::new(),
-        items: Vec::new(),
+        // Sized for a usual LogEntry, so that they seldom grow member by member.
+        members: Vec::with_capacity(32),
+        items: Vec::with_capacity(8),
         scratch: Vec::new(),
         irregular: 0,
         unsorted: 0,
-        spans: Vec::new(),
+        spans: Vec::with_capacity(16),
     };
     let value = parser.value()?;
     parser.skip_space();
