@@ -36,7 +36,7 @@ pub fn entry_id(fields: &Fields<'_>, whole: &Value, received: &Received<'_>, log
             hasher.update(&canonical);
         }
     }
-    Ok(hasher.finalize().to_hex().to_string())
+    Ok(hasher.finalize().to_hex().as_str().to_owned())
 }
 
 /// `write_sorted` of the whole entry, copying each member value whose received text already is
