@@ -95,12 +95,25 @@ fn single(out: &mut Vec<u8>, field: &[u8], value: &str) {
 /// The received text of the record's objects, where it is exactly what writing them would print.
 #[derive(Default)]
 pub struct Verbatim<'a> {
+    /// Only where `written_as_received` holds for the resource.
+    pub resource: Option<&'a [u8]>,
     pub labels: Option<&'a [u8]>,
     pub json_payload: Option<&'a [u8]>,
     pub proto_payload: Option<&'a [u8]>,
     pub http_request: Option<&'a [u8]>,
     pub operation: Option<&'a [u8]>,
     pub source_location: Option<&'a [u8]>,
+}
+
+/// Whether the document's gcp.resource, `{"type":…,"labels":…}`, has the resource's own members
+/// in its own order (so its received text can stand for it).
+pub fn written_as_received(resource: &Value) -> bool {
+    let Value::Object(resource) = resource else { return false };
+    let mut members = resource.iter();
+    matches!(
+        (members.next(), members.next(), members.next()),
+        (Some((type_key, Value::String(_))), Some((labels_key, Value::Object(_))), None) if type_key == "type" && labels_key == "labels"
+    )
 }
 
 fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, verbatim: Option<&[u8]>) -> Result<(), Declined> {
@@ -250,17 +263,22 @@ fn write_gcp(
     write_u64(out, u64::from(record.severity_number));
     key(out, b",\"timestamp_source\":\"");
     out.extend_from_slice(record.timestamp_source.as_bytes());
-    key(out, b"\",\"resource\":{\"type\":");
-    match record.resource_type {
-        Some(resource_type) => write_str(out, resource_type),
-        None => key(out, b"null"),
+    key(out, b"\",\"resource\":");
+    if let Some(text) = verbatim.resource {
+        out.extend_from_slice(text);
+    } else {
+        key(out, b"{\"type\":");
+        match record.resource_type {
+            Some(resource_type) => write_str(out, resource_type),
+            None => key(out, b"null"),
+        }
+        key(out, b",\"labels\":");
+        match record.resource_labels {
+            Some(labels) => write_map(out, labels)?,
+            None => key(out, b"{}"),
+        }
+        out.push(b'}');
     }
-    key(out, b",\"labels\":");
-    match record.resource_labels {
-        Some(labels) => write_map(out, labels)?,
-        None => key(out, b"{}"),
-    }
-    out.push(b'}');
     for (field, value, text) in [
         (&b",\"json_payload\":"[..], record.json_payload, verbatim.json_payload),
         (b",\"proto_payload\":", record.proto_payload, verbatim.proto_payload),

@@ -69,8 +69,9 @@ impl ElasticsearchEngine {
         let mut verbatim = document::Verbatim::default();
         // Unredacted, a member's received text is what rewriting its value would print.
         if fired.is_none() {
-            for (index, (key, _)) in entry.iter().enumerate() {
+            for (index, (key, member)) in entry.iter().enumerate() {
                 let slot = match key.as_str() {
+                    "resource" if document::written_as_received(member) => &mut verbatim.resource,
                     "labels" => &mut verbatim.labels,
                     "jsonPayload" => &mut verbatim.json_payload,
                     "protoPayload" => &mut verbatim.proto_payload,
