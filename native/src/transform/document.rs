@@ -27,6 +27,13 @@ fn write_dataset(out: &mut Vec<u8>, log_id: &str) {
     let word = log_id.split('.').next().unwrap_or("").split('/').next().unwrap_or("");
     let mut dataset = String::with_capacity(word.len() + 4);
     dataset.push_str("gcp.");
+    if word.is_ascii() && !word.is_empty() {
+        dataset.extend(word.bytes().map(|b| match b.to_ascii_lowercase() {
+            lower @ (b'a'..=b'z' | b'0'..=b'9' | b'_') => char::from(lower),
+            _ => '_',
+        }));
+        return write_str(out, &dataset);
+    }
     // char::to_lowercase is Python's str.lower() for every character that matters here: only
     // 'İ' and 'K' (Kelvin) lower-case into ASCII, the rest of non-ASCII becomes '_' either way.
     for lower in word.chars().flat_map(char::to_lowercase) {
@@ -85,9 +92,44 @@ fn single(out: &mut Vec<u8>, field: &[u8], value: &str) {
     out.push(b'}');
 }
 
+/// The received text of the record's objects, where it is exactly what writing them would print.
+#[derive(Default)]
+pub struct Verbatim<'a> {
+    /// Only where `written_as_received` holds for the resource.
+    pub resource: Option<&'a [u8]>,
+    pub labels: Option<&'a [u8]>,
+    pub json_payload: Option<&'a [u8]>,
+    pub proto_payload: Option<&'a [u8]>,
+    pub http_request: Option<&'a [u8]>,
+    pub operation: Option<&'a [u8]>,
+    pub source_location: Option<&'a [u8]>,
+}
+
+/// Whether the document's gcp.resource, `{"type":…,"labels":…}`, has the resource's own members
+/// in its own order (so its received text can stand for it).
+pub fn written_as_received(resource: &Value) -> bool {
+    let Value::Object(resource) = resource else { return false };
+    let mut members = resource.iter();
+    matches!(
+        (members.next(), members.next(), members.next()),
+        (Some((type_key, Value::String(_))), Some((labels_key, Value::Object(_))), None) if type_key == "type" && labels_key == "labels"
+    )
+}
+
+fn write_object(out: &mut Vec<u8>, map: &Map<String, Value>, verbatim: Option<&[u8]>) -> Result<(), Declined> {
+    match verbatim {
+        Some(text) => {
+            out.extend_from_slice(text);
+            Ok(())
+        }
+        None => write_map(out, map),
+    }
+}
+
 pub fn write_document(
     out: &mut Vec<u8>,
     record: &Record<'_>,
+    verbatim: &Verbatim<'_>,
     entry_id: &str,
     redactions: Option<&[(String, u64)]>,
 ) -> Result<(), Declined> {
@@ -142,9 +184,9 @@ pub fn write_document(
     }
     if let Some(labels) = record.labels.filter(|map| !map.is_empty()) {
         key(out, b",\"labels\":");
-        write_map(out, labels)?;
+        write_object(out, labels, verbatim.labels)?;
     }
-    write_gcp(out, record, entry_id, redactions)?;
+    write_gcp(out, record, verbatim, entry_id, redactions)?;
     out.push(b'}');
     Ok(())
 }
@@ -208,7 +250,11 @@ fn write_http(out: &mut Vec<u8>, http_request: &Map<String, Value>) {
     }
 }
 
-fn write_gcp(out: &mut Vec<u8>, record: &Record<'_>, entry_id: &str, redactions: Option<&[(String, u64)]>) -> Result<(), Declined> {
+fn write_gcp(
+    out: &mut Vec<u8>,
+    record: &Record<'_>,
+    verbatim: &Verbatim<'_>,
+    entry_id: &str, redactions: Option<&[(String, u64)]>) -> Result<(), Declined> {
     key(out, b",\"gcp\":{\"entry_id\":");
     write_str(out, entry_id);
     key(out, b",\"log_id\":");
@@ -217,27 +263,32 @@ fn write_gcp(out: &mut Vec<u8>, record: &Record<'_>, entry_id: &str, redactions:
     write_u64(out, u64::from(record.severity_number));
     key(out, b",\"timestamp_source\":\"");
     out.extend_from_slice(record.timestamp_source.as_bytes());
-    key(out, b"\",\"resource\":{\"type\":");
-    match record.resource_type {
-        Some(resource_type) => write_str(out, resource_type),
-        None => key(out, b"null"),
+    key(out, b"\",\"resource\":");
+    if let Some(text) = verbatim.resource {
+        out.extend_from_slice(text);
+    } else {
+        key(out, b"{\"type\":");
+        match record.resource_type {
+            Some(resource_type) => write_str(out, resource_type),
+            None => key(out, b"null"),
+        }
+        key(out, b",\"labels\":");
+        match record.resource_labels {
+            Some(labels) => write_map(out, labels)?,
+            None => key(out, b"{}"),
+        }
+        out.push(b'}');
     }
-    key(out, b",\"labels\":");
-    match record.resource_labels {
-        Some(labels) => write_map(out, labels)?,
-        None => key(out, b"{}"),
-    }
-    out.push(b'}');
-    for (field, value) in [
-        (&b",\"json_payload\":"[..], record.json_payload),
-        (b",\"proto_payload\":", record.proto_payload),
-        (b",\"http_request\":", record.http_request),
-        (b",\"operation\":", record.operation),
-        (b",\"source_location\":", record.source_location),
+    for (field, value, text) in [
+        (&b",\"json_payload\":"[..], record.json_payload, verbatim.json_payload),
+        (b",\"proto_payload\":", record.proto_payload, verbatim.proto_payload),
+        (b",\"http_request\":", record.http_request, verbatim.http_request),
+        (b",\"operation\":", record.operation, verbatim.operation),
+        (b",\"source_location\":", record.source_location, verbatim.source_location),
     ] {
         if let Some(map) = value {
             key(out, field);
-            write_map(out, map)?;
+            write_object(out, map, text)?;
         }
     }
     if let Some(sampled) = record.trace_sampled {

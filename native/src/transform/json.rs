@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::Declined;
 
 /// 0: copy the byte; b'u': \u00XX; otherwise the character after the backslash.
-static ESCAPE: [u8; 256] = {
+pub static ESCAPE: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut byte = 0;
     while byte < 0x20 {
@@ -21,7 +21,7 @@ static ESCAPE: [u8; 256] = {
     table[b'\\' as usize] = b'\\';
     table
 };
-const HEX: &[u8; 16] = b"0123456789abcdef";
+pub const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The bytes of a little-endian word that are below 0x20, '"' or '\\', as their high bits.
 /// (SWAR "has less than" / "has zero": the lowest flagged byte is always a true one.)
@@ -152,6 +152,7 @@ fn write_any(out: &mut Vec<u8>, value: &Value, sorted: bool) -> Result<(), Decli
             }
             out.push(b']');
         }
+        Value::Object(map) if sorted && in_order(map) => write_members(out, map.iter(), true)?,
         Value::Object(map) if sorted => {
             let mut members: Vec<(&String, &Value)> = map.iter().collect();
             members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -160,6 +161,13 @@ fn write_any(out: &mut Vec<u8>, value: &Value, sorted: bool) -> Result<(), Decli
         Value::Object(map) => write_members(out, map.iter(), false)?,
     }
     Ok(())
+}
+
+/// Whether the keys already are in write_sorted's order (then nothing needs sorting).
+fn in_order(map: &Map<String, Value>) -> bool {
+    let mut keys = map.keys();
+    let Some(mut previous) = keys.next() else { return true };
+    keys.all(|key| std::mem::replace(&mut previous, key).as_bytes() < key.as_bytes())
 }
 
 fn write_members<'a>(

@@ -47,10 +47,10 @@ impl ElasticsearchEngine {
             return Err(Declined("too large"));
         }
         let text = std::str::from_utf8(data).map_err(|_| Declined("not UTF-8"))?;
-        let mut value = parse::parse(text)?;
+        let (mut value, received_text) = parse::parse(text)?;
         let received = Fields::of(value.as_object().ok_or(Declined("not an object"))?);
         let received_log_name = received.log_name.and_then(Value::as_str).filter(|name| !name.is_empty());
-        let entry_id = stable_id::entry_id(&received, &value, received_log_name.ok_or(Declined("not a LogEntry"))?)?;
+        let entry_id = stable_id::entry_id(&received, &value, &received_text, received_log_name.ok_or(Declined("not a LogEntry"))?)?;
         let fired = match &self.rules {
             None => None,
             Some(rules) => rules.apply(&mut value, Some(&self.destination)).map_err(|_| Declined("redaction declined"))?,
@@ -63,10 +63,28 @@ impl ElasticsearchEngine {
             }
             None => None,
         };
-        let fields = Fields::of(value.as_object().ok_or(Declined("redacted entry is not an object"))?);
+        let entry = value.as_object().ok_or(Declined("redacted entry is not an object"))?;
+        let fields = Fields::of(entry);
         let record = record::normalize(&fields, publish_time_ns)?;
+        let mut verbatim = document::Verbatim::default();
+        // Unredacted, a member's received text is what rewriting its value would print.
+        if fired.is_none() {
+            for (index, (key, member)) in entry.iter().enumerate() {
+                let slot = match key.as_str() {
+                    "resource" if document::written_as_received(member) => &mut verbatim.resource,
+                    "labels" => &mut verbatim.labels,
+                    "jsonPayload" => &mut verbatim.json_payload,
+                    "protoPayload" => &mut verbatim.proto_payload,
+                    "httpRequest" => &mut verbatim.http_request,
+                    "operation" => &mut verbatim.operation,
+                    "sourceLocation" => &mut verbatim.source_location,
+                    _ => continue,
+                };
+                *slot = received_text.canonical(index);
+            }
+        }
         let mut document = Vec::with_capacity(data.len() + 512);
-        document::write_document(&mut document, &record, &entry_id, fired.as_deref())?;
+        document::write_document(&mut document, &record, &verbatim, &entry_id, fired.as_deref())?;
         Ok(Prepared { entry_id, timestamp_ns: record.timestamp_ns, document, redacted_entry, fired })
     }
 }

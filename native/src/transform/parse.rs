@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::json::find_to_escape;
+use super::json::{find_to_escape, ESCAPE, HEX};
 use super::Declined;
 
 /// serde_json's own limit, well inside bridge/decode.py's MAX_NESTING of 200.
@@ -22,17 +22,74 @@ struct Parser<'a> {
     members: Vec<(String, Value)>,
     items: Vec<Value>,
     scratch: Vec<u8>,
+    /// Places so far where the text is not what json::write_value would print for its value
+    /// (whitespace, an escape written another way, a number spelled otherwise, a repeated key).
+    irregular: u32,
+    /// Objects so far whose keys are not in json::write_sorted's order.
+    unsorted: u32,
+    spans: Vec<Span>,
+}
+
+/// Where a member value of the top-level object lies in the text, and whether those bytes are
+/// already exactly what json::write_value (`canonical`) and json::write_sorted (`sorted`) print.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    canonical: bool,
+    sorted: bool,
+}
+
+/// The parsed text with, when its top-level object has no repeated key, the span of each
+/// member's value in map order (so that a value left untouched can be copied, not rewritten).
+pub struct Received<'a> {
+    pub text: &'a str,
+    spans: Vec<Span>,
+}
+
+impl Received<'_> {
+    /// The text of the `index`-th top-level member's value if json::write_value prints exactly that.
+    pub fn canonical(&self, index: usize) -> Option<&[u8]> {
+        self.spans.get(index).filter(|span| span.canonical).map(|span| &self.text.as_bytes()[span.start..span.end])
+    }
+
+    /// The same for json::write_sorted.
+    pub fn sorted(&self, index: usize) -> Option<&[u8]> {
+        self.spans.get(index).filter(|span| span.canonical && span.sorted).map(|span| &self.text.as_bytes()[span.start..span.end])
+    }
 }
 
 /// The text must be UTF-8 already (checked once for the whole input).
-pub fn parse(text: &str) -> Result<Value, Declined> {
-    let mut parser = Parser { text, at: 0, depth: 0, members: Vec::new(), items: Vec::new(), scratch: Vec::new() };
+pub fn parse(text: &str) -> Result<(Value, Received<'_>), Declined> {
+    let mut parser = Parser {
+        text,
+        at: 0,
+        depth: 0,
+        // Sized for a usual LogEntry, so that they seldom grow member by member.
+        members: Vec::with_capacity(32),
+        items: Vec::with_capacity(8),
+        scratch: Vec::new(),
+        irregular: 0,
+        unsorted: 0,
+        spans: Vec::with_capacity(16),
+    };
     let value = parser.value()?;
     parser.skip_space();
     if parser.at != text.len() {
         return Err(invalid("trailing characters"));
     }
-    Ok(value)
+    let mut spans = parser.spans;
+    if value.as_object().is_none_or(|map| map.len() != spans.len()) {
+        spans.clear();
+    }
+    Ok((value, Received { text, spans }))
+}
+
+/// Whether json::write_str escapes `ch` as the `\\u` digits `written` (only control characters
+/// without a short escape, in lower-case hex).
+fn escaped_as_written(ch: char, written: &[u8]) -> bool {
+    let code = ch as u32;
+    code < 0x20 && ESCAPE[code as usize] == b'u' && written == [b'0', b'0', HEX[(code >> 4) as usize], HEX[(code & 0xf) as usize]]
 }
 
 impl Parser<'_> {
@@ -45,8 +102,12 @@ impl Parser<'_> {
     }
 
     fn skip_space(&mut self) {
+        let from = self.at;
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
+        }
+        if self.at != from {
+            self.irregular += 1;
         }
     }
 
@@ -97,7 +158,17 @@ impl Parser<'_> {
                 let key = self.string()?;
                 self.skip_space();
                 self.expect(b":")?;
+                self.skip_space();
+                let (start, irregular, unsorted) = (self.at, self.irregular, self.unsorted);
                 let value = self.value()?;
+                if self.depth == 1 {
+                    self.spans.push(Span {
+                        start,
+                        end: self.at,
+                        canonical: self.irregular == irregular,
+                        sorted: self.unsorted == unsorted,
+                    });
+                }
                 self.members.push((key, value));
                 self.skip_space();
                 match self.peek() {
@@ -111,10 +182,18 @@ impl Parser<'_> {
             }
         }
         self.depth -= 1;
-        let mut map = Map::with_capacity(self.members.len() - start);
+        let members = &self.members[start..];
+        if members.windows(2).any(|pair| pair[0].0.as_bytes() >= pair[1].0.as_bytes()) {
+            self.unsorted += 1;
+        }
+        let count = members.len();
+        let mut map = Map::with_capacity(count);
         // A repeated key keeps its first place and its last value, as in a Python dict.
         for (key, value) in self.members.drain(start..) {
             map.insert(key, value);
+        }
+        if map.len() != count {
+            self.irregular += 1;
         }
         Ok(Value::Object(map))
     }
@@ -187,14 +266,21 @@ impl Parser<'_> {
                     let byte = match escape {
                         b'"' => b'"',
                         b'\\' => b'\\',
-                        b'/' => b'/',
+                        b'/' => {
+                            self.irregular += 1;
+                            b'/'
+                        }
                         b'b' => 0x08,
                         b'f' => 0x0c,
                         b'n' => b'\n',
                         b'r' => b'\r',
                         b't' => b'\t',
                         b'u' => {
+                            let digits = self.at;
                             let ch = self.unicode_escape()?;
+                            if !escaped_as_written(ch, &self.bytes()[digits..self.at]) {
+                                self.irregular += 1;
+                            }
                             out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
                             continue;
                         }
@@ -295,6 +381,74 @@ impl Parser<'_> {
             }
         }
         let float: f64 = literal.parse().map_err(|_| invalid("number"))?;
-        Number::from_f64(float).ok_or(invalid("number out of range"))
+        let number = Number::from_f64(float).ok_or(invalid("number out of range"))?;
+        // -0.0 too: json::write_value declines it, so a copy must not let it through.
+        if float == 0.0 && float.is_sign_negative() || zmij::Buffer::new().format_finite(float) != literal {
+            self.irregular += 1;
+        }
+        Ok(number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::json::{write_sorted, write_value};
+    use super::*;
+
+    /// Each member's received text is offered for copying only where it is what writing prints.
+    fn copies(text: &str) -> Vec<(bool, bool)> {
+        let (value, received) = parse(text).expect("valid JSON");
+        let map = value.as_object().expect("an object");
+        let mut flags = Vec::new();
+        for (index, (_, member)) in map.iter().enumerate() {
+            let (mut written, mut sorted) = (Vec::new(), Vec::new());
+            let writes = write_value(&mut written, member).is_ok() && write_sorted(&mut sorted, member).is_ok();
+            if let Some(copy) = received.canonical(index) {
+                assert!(writes && copy == written.as_slice(), "{text}: member {index}");
+            }
+            if let Some(copy) = received.sorted(index) {
+                assert!(writes && copy == sorted.as_slice(), "{text}: member {index} sorted");
+            }
+            flags.push((received.canonical(index).is_some(), received.sorted(index).is_some()));
+        }
+        flags
+    }
+
+    #[test]
+    fn only_text_written_exactly_so_is_copied() {
+        let exact = [
+            r#"{"a":{"k":"v","n":12,"m":-3,"f":1.5,"t":true,"z":null,"l":[1,"x",{}]}}"#,
+            r#"{"a":"q\"b\\s\n\r\t\b\f\u0001\u001f é€😀"}"#,
+            r#"{"a":{"b":1,"a":2}}"#,
+        ];
+        assert_eq!(copies(exact[0]), [(true, false)]);
+        assert_eq!(copies(exact[1]), [(true, true)]);
+        assert_eq!(copies(exact[2]), [(true, false)]);
+        assert_eq!(copies(r#"{"a":{"a":1,"b":[{"c":2,"d":3}]}}"#), [(true, true)]);
+        for rewritten in [
+            r#"{"a":{"k": "v"}}"#,
+            r#"{"a":{"k" :"v"}}"#,
+            r#"{"a":[1, 2]}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\u0041"}"#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"\u000A"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":"\u000a"}"#,
+            r#"{"a":1e5}"#,
+            r#"{"a":1.50}"#,
+            r#"{"a":1E+2}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":-0.0}"#,
+            r#"{"a":18446744073709551616}"#,
+            r#"{"a":-9223372036854775809}"#,
+            r#"{"a":{"k":1,"k":2}}"#,
+        ] {
+            assert_eq!(copies(rewritten), [(false, false)], "{rewritten}");
+        }
+        // Space around a member's value is outside its text.
+        assert_eq!(copies(r#"{ "a": {"x":1} , "b":[1 ],"c" : "ok" }"#), [(true, true), (false, false), (true, true)]);
+        // A repeated top-level key: map order no longer follows the text, nothing is copied.
+        assert_eq!(copies(r#"{"a":1,"b":2,"a":3}"#), [(false, false), (false, false)]);
     }
 }

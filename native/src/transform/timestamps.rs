@@ -86,6 +86,17 @@ pub fn in_range(ns: i128) -> Option<i64> {
     (0..=i128::from(i64::MAX)).contains(&ns).then_some(ns as i64)
 }
 
+/// "00" .. "99": two digits per table look-up instead of a division per digit.
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
 /// 'YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ' (`format_ns`), for 0 <= ns.
 pub fn write_ns(out: &mut Vec<u8>, ns: i64) {
     let seconds = ns / 1_000_000_000;
@@ -93,19 +104,20 @@ pub fn write_ns(out: &mut Vec<u8>, ns: i64) {
     let (year, month, day) = civil_from_days(seconds / 86400);
     let rem = seconds % 86400;
     let mut text = *b"0000-00-00T00:00:00.000000000Z";
-    let mut put = |at: usize, width: usize, mut number: i64| {
-        for i in (at..at + width).rev() {
-            text[i] = b'0' + (number % 10) as u8;
-            number /= 10;
-        }
-    };
-    put(0, 4, year);
-    put(5, 2, month);
-    put(8, 2, day);
-    put(11, 2, rem / 3600);
-    put(14, 2, rem % 3600 / 60);
-    put(17, 2, rem % 60);
-    put(20, 9, nanos);
+    // Every field is below 100 here: years of in-range times have four digits.
+    let mut put = |at: usize, number: i64| text[at..at + 2].copy_from_slice(&DIGIT_PAIRS[number as usize]);
+    put(0, year / 100);
+    put(2, year % 100);
+    put(5, month);
+    put(8, day);
+    put(11, rem / 3600);
+    put(14, rem % 3600 / 60);
+    put(17, rem % 60);
+    put(20, nanos / 10_000_000);
+    put(22, nanos / 100_000 % 100);
+    put(24, nanos / 1_000 % 100);
+    put(26, nanos / 10 % 100);
+    text[28] = b'0' + (nanos % 10) as u8;
     out.extend_from_slice(&text);
 }
 
@@ -119,6 +131,15 @@ mod tests {
         let mut out = Vec::new();
         write_ns(&mut out, in_range(ns).unwrap());
         assert_eq!(out, b"2024-03-10T15:00:00.000001000Z");
+        for (ns, text) in [
+            (0, &b"1970-01-01T00:00:00.000000000Z"[..]),
+            (i64::MAX, b"2262-04-11T23:47:16.854775807Z"),
+            (1_709_251_199_123_456_789, b"2024-02-29T23:59:59.123456789Z"),
+        ] {
+            out.clear();
+            write_ns(&mut out, ns);
+            assert_eq!(out, text);
+        }
         assert_eq!(parse_rfc3339_ns("2024-02-30T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ns("2024-01-01T00:00:00.1234567891Z"), None);
         assert_eq!(in_range(parse_rfc3339_ns("1969-12-31T23:59:59Z").unwrap()), None);
