@@ -264,3 +264,16 @@ def test_action_header_is_the_json_of_index_and_id_whatever_the_id():
         action = encode_source("create", "gcp-logs-2025.06.02", doc_id, b"{}")
         assert action.header.endswith(b"\n")
         assert orjson.loads(action.header) == {"create": {"_index": "gcp-logs-2025.06.02", "_id": doc_id}}
+
+
+def test_an_entry_still_failing_when_the_deadline_passes_keeps_the_failure_that_says_why():
+    bulk = ScriptedBulk(lambda source, attempt: error(429, "cluster_block_exception", "index blocked by flood-stage watermark"))
+    clock = FakeClock()
+
+    def overshooting_sleep(seconds):  # a loaded machine: the backoff wakes after the deadline
+        clock.now += seconds + 10.0
+
+    w = ElasticsearchWriter(bulk, retry=RetryPolicy(initial_delay_s=0.1, max_delay_s=1.0, deadline_s=5.0), clock=clock, sleep=overshooting_sleep)
+    [result] = w.write([record("a")])
+    assert len(bulk.requests) == 1
+    assert result.outcome is Outcome.RETRY and "flood-stage watermark" in result.reason

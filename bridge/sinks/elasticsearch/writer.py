@@ -150,17 +150,15 @@ class ElasticsearchWriter:
 
     def _send(self, actions: Sequence[Action], budget: RetryBudget, refresh: str | None = None) -> list[Result]:
         """Outcome per action. Retries only the transient failures, while the budget lasts."""
-        results: list[Result] = [(Outcome.RETRY, "not sent")] * len(actions)
+        results: list[Result] = [(Outcome.RETRY, "retry deadline reached before sending")] * len(actions)
         pending = list(range(len(actions)))
         while pending:
             batch = [actions[i] for i in pending]
             retry: list[int] = []
             for start, end in chunk_bounds([action.size for action in batch], self.limits):
                 if budget.remaining_s() <= 0:
-                    chunk_results: list[Result] = [(Outcome.RETRY, "retry deadline reached before sending")] * (end - start)
-                else:
-                    chunk_results = self._send_chunk(batch[start:end], budget, refresh)
-                for index, result in zip(pending[start:end], chunk_results):
+                    continue  # not sent again: each keeps its last failure, which says why
+                for index, result in zip(pending[start:end], self._send_chunk(batch[start:end], budget, refresh)):
                     results[index] = result
                     if result[0] is Outcome.RETRY:
                         retry.append(index)
