@@ -15,6 +15,7 @@ whose quick checks pass, and lists or objects holding none of their markers pass
 """
 from __future__ import annotations
 
+import bisect
 import hmac
 import urllib.parse
 from dataclasses import dataclass, replace
@@ -110,14 +111,23 @@ def _keep(found: list[tuple[int, int, int, str, Rule]], priority: int, rule: Rul
 def _replace(text: str, found: list[tuple[int, int, int, str, Rule]], context: _Context) -> Any:
     """Overlapping finds go to the rule listed first; a drop removes the whole field."""
     found.sort(key=lambda f: (f[0], f[1]))
-    chosen: list[tuple[int, int, str, Rule]] = []
+    chosen: list[tuple[int, int, str, Rule]] = []  # kept sorted by start; they never overlap
+    starts: list[int] = []
+    any_empty = False  # an empty find (a user pattern matching "") defeats the neighbour check
     for _, start, end, canonical, rule in found:
-        if all(end <= s or start >= e for s, e, _, _ in chosen):
-            if rule.action == "drop":
-                context.count(rule)
-                return _DROP
-            chosen.append((start, end, canonical, rule))
-    chosen.sort(key=lambda c: c[0])
+        at = bisect.bisect_right(starts, start)
+        if any_empty or start == end:
+            overlaps = not all(end <= s or start >= e for s, e, _, _ in chosen)
+        else:  # non-empty, disjoint and sorted: only the neighbours by start can overlap
+            overlaps = (at > 0 and chosen[at - 1][1] > start) or (at < len(chosen) and chosen[at][0] < end)
+        if overlaps:
+            continue
+        if rule.action == "drop":
+            context.count(rule)
+            return _DROP
+        starts.insert(at, start)
+        chosen.insert(at, (start, end, canonical, rule))
+        any_empty = any_empty or start == end
     parts = []
     position = 0
     for start, end, canonical, rule in chosen:

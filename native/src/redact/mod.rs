@@ -653,18 +653,29 @@ impl<'a> Walk<'a> {
 
     fn replace(&mut self, text: &str, mut found: Vec<Found<'a>>) -> Result<Scanned, Decline> {
         found.sort_by_key(|f| (f.priority, f.start));
+        // Kept sorted by start; chosen finds never overlap, so for a non-empty find only its
+        // neighbours by start can (an empty find, from a user pattern matching "", is checked
+        // against all, as Python does).
         let mut chosen: Vec<Found<'a>> = Vec::new();
+        let mut any_empty = false;
         for f in found {
-            if chosen.iter().all(|c| f.end <= c.start || f.start >= c.end) {
-                if f.rule.action == Action::Drop {
-                    let index = self.index_of(f.rule);
-                    self.count(index);
-                    return Ok(Scanned::Drop);
-                }
-                chosen.push(f);
+            let at = chosen.partition_point(|c| c.start <= f.start);
+            let overlaps = if any_empty || f.start == f.end {
+                !chosen.iter().all(|c| f.end <= c.start || f.start >= c.end)
+            } else {
+                (at > 0 && chosen[at - 1].end > f.start) || (at < chosen.len() && chosen[at].start < f.end)
+            };
+            if overlaps {
+                continue;
             }
+            if f.rule.action == Action::Drop {
+                let index = self.index_of(f.rule);
+                self.count(index);
+                return Ok(Scanned::Drop);
+            }
+            any_empty |= f.start == f.end;
+            chosen.insert(at, f);
         }
-        chosen.sort_by_key(|c| c.start);
         let mut out = String::with_capacity(text.len());
         let mut position = 0;
         for c in &chosen {
@@ -682,9 +693,14 @@ impl<'a> Walk<'a> {
 /// Whether the domain of an address ending at `end` reaches beyond the 160 bytes after its '@'
 /// that prefilter.py reads to confirm it (a cut domain may read as no address at all).
 fn long_domain(text: &str, end: usize) -> bool {
-    let bytes = &text.as_bytes()[..end];
-    let at = memchr::memrchr(b'@', bytes).into_iter().chain(memmem::rfind(bytes, b"%40")).max().unwrap_or(end);
-    end - at > 150
+    // Only the last 154 bytes are read (an address holds its '@' or "%40"; one further back is
+    // past 150 either way), so that a text of many addresses stays linear.
+    let from = end.saturating_sub(154);
+    let bytes = &text.as_bytes()[from..end];
+    match memchr::memrchr(b'@', bytes).into_iter().chain(memmem::rfind(bytes, b"%40")).max() {
+        Some(at) => end - (from + at) > 150,
+        None => true,
+    }
 }
 
 fn keep<'r>(found: &mut Vec<Found<'r>>, priority: usize, rule: &'r Rule, text: &str, spans: Vec<Span>) -> Result<(), Decline> {
