@@ -147,7 +147,7 @@ def run(stack: Endpoints, pubsub: PubSub, *, entries: int = 40_000, rounds: int 
         "ratio_to_ceiling": ratio,
         "bulk_requests_per_1000": per_1000,
         "ceiling_connections": FLUSHERS,
-        "backlog": "fed: at most 10,000 entries published and not yet searchable (bench/feeder.py), so the emulator's "
+        "backlog": "fed: at most 20,000 entries published and not yet searchable (bench/feeder.py), so the emulator's "
         "per-message scans stay small; the ceiling runs under the same _count polling",
         "ceiling_rounds": ceilings,
         "worker_rounds": workers,

@@ -22,7 +22,7 @@ POLL_S = 0.5
 class Feeder(threading.Thread):
     def __init__(
         self, es_url: str, pattern: str, pubsub: PubSub | None = None, topic: str | None = None,
-        datas: Sequence[bytes] = (), window: int = 10_000, chunk: int = 2_000,
+        datas: Sequence[bytes] = (), window: int = 20_000, chunk: int = 2_000,
     ) -> None:
         super().__init__(name="bench-feeder", daemon=True)
         self._url, self._pattern = es_url, pattern
