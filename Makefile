@@ -9,8 +9,7 @@ STACK := $(PYTHON) tools/stack.py
 ## install: the package with its dev extras, its native core (Rust, built by maturin), then the
 ## local stack's prerequisites (idempotent)
 install:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[dev]'
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ./native
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e '.[dev]' ./native
 	@$(MAKE) --no-print-directory stack-install
 
 ## stack-install: Java and Maven if missing, the Elasticsearch zip (Maven), its user, the pstest binary (go build)

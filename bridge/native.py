@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 from .decode import DEFAULT_MAX_ENTRY_BYTES
 
+NATIVE_ENV = "BRIDGE_NATIVE"  # "off": the Python path for everything
+
 # (entry_id, timestamp_ns, document JSON, redacted LogEntry JSON or None, fired counts or None)
 NativePrepared = tuple[str, int, bytes, bytes | None, dict[str, int] | None]
 
@@ -23,19 +25,12 @@ class NativeEngine(Protocol):
 
 def load() -> ModuleType | None:
     """The `bridge_native` module, or None when it is not installed or BRIDGE_NATIVE=off."""
-    if os.environ.get("BRIDGE_NATIVE", "").strip().lower() == "off":
+    if os.environ.get(NATIVE_ENV, "").strip().lower() == "off":
         return None
     try:
         return importlib.import_module("bridge_native")
     except ImportError:
         return None
-
-
-def native_rules(redactor: Any) -> Any | None:
-    """The redactor's rules compiled for the engine, or None when they cannot run natively."""
-    from .redaction.native import native_rules as compile_rules
-
-    return compile_rules(redactor)
 
 
 def engine_for(destination: str, redactor: Any, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -> NativeEngine | None:
@@ -49,6 +44,8 @@ def engine_for(destination: str, redactor: Any, max_entry_bytes: int = DEFAULT_M
         return None
     redaction = None
     if redactor is not None:
+        from .redaction.native import native_rules  # it loads the module through this one
+
         redaction = native_rules(redactor)
         if redaction is None:
             return None

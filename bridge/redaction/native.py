@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import re
 from typing import Any
 
 from ..errors import ConfigError
+from ..native import load
 from .detectors import BUILTIN
 from .paths import Segment
 from .rules import Rule
-
-NATIVE_ENV = "BRIDGE_NATIVE"
 
 # Letter escapes of Python's re that mean the same in Rust's regex (\w, \s and \b are Unicode
 # classes that differ; `\Z` is Rust's `\z`; punctuation is written as a hex literal).
@@ -173,13 +171,10 @@ def rules_spec(redactor: Any) -> str:
 
 def native_rules(redactor: Any) -> Any:
     """`bridge_native.Redaction` for this redactor, or None to keep to the Python redactor."""
-    if os.environ.get(NATIVE_ENV, "").lower() == "off":
+    module = load()
+    if module is None:
         return None
     try:
-        import bridge_native
-    except ImportError:
-        return None
-    try:
-        return bridge_native.Redaction(rules_spec(redactor))
+        return module.Redaction(rules_spec(redactor))
     except (ValueError, ConfigError):  # _Untranslatable is a ValueError, as are the engine's refusals
         return None

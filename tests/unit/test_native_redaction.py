@@ -5,7 +5,6 @@ included) and the counts per rule must be the Python redactor's. With the defaul
 may decline nothing in the labelled quality set or the corpus.
 """
 import copy
-import os
 from pathlib import Path
 
 import bridge_native  # noqa: F401  (no module: every test here fails, none is skipped)
@@ -18,7 +17,8 @@ from bridge.errors import NormalizeError
 from bridge.redact import Redactor
 from bridge.redaction.detectors import BUILTIN
 from bridge.redaction.keys import key_from_environment
-from bridge.redaction.native import NATIVE_ENV, native_rules, rules_spec
+from bridge.native import NATIVE_ENV
+from bridge.redaction.native import native_rules, rules_spec
 from bridge.redaction.rules import parse_rules
 from tests.unit.test_redact_apply import rule
 

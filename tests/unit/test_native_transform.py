@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 from typing import Any
 
 import bridge_native
@@ -22,6 +21,7 @@ from bridge.decode import decode_message, message_from_http
 from bridge.model import PubsubMessage
 from bridge.pipeline import Transform
 from bridge.redact import Redactor
+from bridge.redaction.native import native_rules
 from bridge.sinks.elasticsearch.document import document
 from tests.golden.cases import CORPUS, GOLDEN, input_lines
 
@@ -161,7 +161,7 @@ def test_glue_builds_the_engine_and_honours_the_off_switch(monkeypatch):
 def test_glue_gives_no_engine_for_a_redactor_without_native_rules():
     redacting = Transform("elasticsearch", Redactor.default(environ={}))
     engine = native.engine_for(redacting.destination, redacting.redactor)
-    assert (engine is None) == (native.native_rules(redacting.redactor) is None)
+    assert (engine is None) == (native_rules(redacting.redactor) is None)
 
 
 # --- generated LogEntries ---------------------------------------------------------------
